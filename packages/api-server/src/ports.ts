@@ -11,7 +11,12 @@ export interface AbortOptions {
 /** A value as SQLite stores it. Blobs are `Uint8Array`; integers beyond 2^53 are `bigint`. */
 export type SqlValue = null | number | bigint | string | Uint8Array
 
-/** One SQL statement with optional positional (`?`, `?1`) or named (`:name`, `$name`, `@name`) parameters. */
+/**
+ * One SQL statement with optional positional (`?`, `?1`) or named (`:name`, `$name`, `@name`)
+ * parameters. Named parameter keys come as the client wrote them, usually with their sigil
+ * (`":id"`); a store must accept keys with or without it. A `number` that is an integer binds as
+ * INTEGER, any other number as REAL.
+ */
 export interface Statement {
   sql: string
   params?: readonly SqlValue[] | Readonly<Record<string, SqlValue>>
@@ -40,6 +45,13 @@ export interface ColumnInfo {
   name: string
   /** Declared type (`INTEGER`, `TEXT`, `BLOB`, …) when the column maps to a table column, else `null`. */
   type: string | null
+  /**
+   * The table the column is read from, when it maps directly to a table column (optional: lets
+   * subscriptions key rows by primary key and report `update` instead of delete + insert).
+   */
+  table?: string | null
+  /** The name of that table column, when `table` is set. */
+  column?: string | null
 }
 
 /** An open read: column descriptions and a lazy row iterator. `close()` releases it early. */

@@ -1,0 +1,51 @@
+// cluster-convergence: ~1000 writes/s spread over 10 nodes for 30 s (BENCH_SECONDS); then the time
+// until every node's content hash is equal, and peak RSS per agent. Baseline for the convergence time:
+// the sync interval's upper bound.
+import { createCluster } from '../../../tools/cluster/src/index.ts'
+import { report, quantile, peakRssMiB } from './bench-util.ts'
+
+const NODES = Number(process.env.BENCH_NODES ?? 10)
+const RATE = Number(process.env.BENCH_RATE ?? 1000)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
+const SYNC_MAX_MS = 3000
+const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [1000, SYNC_MAX_MS] })
+try {
+  await cluster.start()
+  const idleRss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
+  const perNode = RATE / NODES
+  const end = Date.now() + SECONDS * 1000
+  let sent = 0
+  let failed = 0
+  let skipped = 0
+  const latencies: number[] = []
+  await Promise.all(cluster.nodes.map(async n => {
+    // Each node gets its share as a paced open loop (writes are not serialised behind each other's
+    // responses), with at most MAX_IN_FLIGHT outstanding per node; a node that falls behind skips.
+    const MAX_IN_FLIGHT = 16
+    const start = Date.now()
+    const inFlight = new Set<Promise<void>>()
+    for (let seq = 0; Date.now() < end; seq++) {
+      const due = start + (seq * 1000) / perNode
+      const wait = due - Date.now()
+      if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+      if (inFlight.size >= MAX_IN_FLIGHT) { skipped++; continue }
+      const t0 = performance.now()
+      const p: Promise<void> = cluster.exec(n.index, [['INSERT INTO c (k, node, v) VALUES (?, ?, ?)', [n.index * 10_000_000 + seq, n.index, seq]]]).then(() => {
+        sent++
+        latencies.push(performance.now() - t0)
+      }, () => { failed++ }).finally(() => { inFlight.delete(p) })
+      inFlight.add(p)
+    }
+    await Promise.all(inFlight)
+  }))
+  const stopped = performance.now()
+  await cluster.waitConverged({ timeoutMs: 120_000 })
+  const convergeMs = performance.now() - stopped
+  const rss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
+  report('cluster-convergence', 'writes_per_s', sent / SECONDS, 'writes/s', RATE, { nodes: NODES, failed, skipped, write_p99_ms: Number(quantile(latencies, 0.99).toFixed(1)) })
+  report('cluster-convergence', 'converge_after_load_ms', convergeMs, 'ms', SYNC_MAX_MS, { target: 2000 })
+  // baseline: the same agents' peak RSS right after start, before any load
+  report('cluster-convergence', 'peak_rss_per_agent_max', Math.max(...rss), 'MiB', Math.max(...idleRss), { p50: Number(quantile(rss, 0.5).toFixed(1)), target: 200 })
+} finally {
+  await cluster.destroy()
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// Launcher for installed use: runs the TypeScript CLI on Node's type stripping with the source
+// condition, on the pinned Node when it is installed next to us.
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const entry = fileURLToPath(new URL('../src/bin.ts', import.meta.url))
+const pinned = fileURLToPath(new URL('../../../node_modules/.bin/node', import.meta.url))
+const node = existsSync(pinned) ? pinned : process.execPath
+// A small young generation keeps a node's peak RSS under load below 200 MiB at little CPU cost.
+const child = spawn(node, ['--max-semi-space-size=2', '--conditions=@patina/source', '--disable-warning=ExperimentalWarning', entry, ...process.argv.slice(2)], { stdio: 'inherit' })
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
+child.on('exit', (code, signal) => process.exit(code ?? (signal != null ? 1 : 0)))

@@ -1,0 +1,45 @@
+import type { ApiStore, Statement, TransactionOutcome, QueryCursor, CommitEvent, SchemaInfo } from '@patina/api-server'
+import type { Changeset } from '@patina/crdt-store'
+
+/** The part of `@patina/crdt-store`'s store the API adapter uses. */
+export interface CrdtStoreLike {
+  transaction(statements: readonly Statement[]): { version: number | null; results: Array<{ rowsAffected: number; time: number }>; readonly changesets: readonly Changeset[] }
+  read(sql: string, params?: Statement['params']): QueryCursor
+  onCommit(listener: (event: CommitEvent) => void): () => void
+  schema(): SchemaInfo
+}
+
+/** Options of the API store adapter. */
+export interface ApiStoreAdapterInit {
+  store: CrdtStoreLike
+  /** Runs a store call, turning fatal SQLite errors into a node stop. */
+  guard: <T>(fn: () => T) => T
+  /** Receives the changesets of every local commit (to broadcast them); may wait for queue room. */
+  onLocalCommit: (changesets: readonly Changeset[], options?: { signal?: AbortSignal }) => Promise<void> | void
+}
+
+/**
+ * Adapts the crdt-store to api-server's `ApiStore` port: writes go through the store and their
+ * changesets are handed to gossip; reads, schema and commit events pass straight through.
+ */
+export function createApiStore (init: ApiStoreAdapterInit): ApiStore {
+  const { store, guard } = init
+  return {
+    async transaction (statements, options): Promise<TransactionOutcome> {
+      options?.signal?.throwIfAborted()
+      const result = guard(() => store.transaction(statements))
+      // Committed already; waiting here only slows the writer down when gossip is backed up.
+      if (result.changesets.length > 0) await init.onLocalCommit(result.changesets, options)
+      return { version: result.version, results: result.results }
+    },
+    query (statement) {
+      return guard(() => store.read(statement.sql, statement.params))
+    },
+    onCommit (listener) {
+      return store.onCommit(listener)
+    },
+    schema () {
+      return store.schema()
+    }
+  }
+}

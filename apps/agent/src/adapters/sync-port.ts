@@ -1,0 +1,111 @@
+import { encodeChangeset, decodeChangeset, encodeSummary, decodeSummary, encodeNeeds, decodeNeeds } from '@patina/crdt-store'
+import type { CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
+import type { Logger } from 'pino'
+import { fatalCode } from '../fatal.ts'
+
+/** The sync port quic-gossip drives (opaque bytes). */
+export interface SyncPortBytes {
+  summary(): Uint8Array
+  needs(remotes: Array<{ peer: string; summary: Uint8Array }>): Array<{ peer: string; needs: Uint8Array }>
+  serve(needs: Uint8Array, options?: { signal?: AbortSignal }): Iterable<Uint8Array>
+  apply(chunk: Uint8Array): void
+}
+
+/** Options of the sync port adapter. */
+export interface SyncPortInit {
+  store: Pick<CrdtStore, 'summary' | 'needs' | 'serve' | 'apply'>
+  guard: <T>(fn: () => T) => T
+  logger: Logger
+  /** Called for each changeset applied from sync (fresh = it changed something we lacked), with its broadcast key. */
+  onApplied?: (fresh: boolean, key: string) => void
+  /** Target bytes of changesets per sync chunk (default 256 KiB). */
+  chunkBytes?: number
+}
+
+/**
+ * Adapts the crdt-store to quic-gossip's sync port: summaries and needs travel as the store's codec
+ * bytes; served changesets are packed several per chunk (u32 length + changeset bytes each) so a
+ * catch-up of many small versions does not cost a frame per version.
+ */
+export function createSyncPort (init: SyncPortInit): SyncPortBytes {
+  const { store, guard } = init
+  const chunkBytes = init.chunkBytes ?? 256 * 1024
+  return {
+    summary () {
+      return encodeSummary(guard(() => store.summary()))
+    },
+    needs (remotes) {
+      // Ask each actor's missing versions from one peer only: the one with the highest head for it.
+      const decoded: Array<{ peer: string; summary: SyncSummary }> = []
+      for (const r of remotes) {
+        try {
+          decoded.push({ peer: r.peer, summary: decodeSummary(r.summary) })
+        } catch (err) {
+          init.logger.warn({ peer: r.peer, err: (err as Error).message }, 'malformed sync summary')
+        }
+      }
+      const best = new Map<string, { peer: string; head: number }>()
+      for (const { peer, summary } of decoded) {
+        for (const a of summary.actors) {
+          const key = Buffer.from(a.actor).toString('hex')
+          const cur = best.get(key)
+          if (cur === undefined || a.head > cur.head) best.set(key, { peer, head: a.head })
+        }
+      }
+      const out: Array<{ peer: string; needs: Uint8Array }> = []
+      for (const { peer, summary } of decoded) {
+        const own: SyncSummary = { ...summary, actors: summary.actors.filter(a => best.get(Buffer.from(a.actor).toString('hex'))?.peer === peer) }
+        const needs = guard(() => store.needs(own))
+        if (needs.actors.length > 0) out.push({ peer, needs: encodeNeeds(needs) })
+      }
+      return out
+    },
+    * serve (bytes, options) {
+      const needs: SyncNeeds = decodeNeeds(bytes)
+      let parts: Uint8Array[] = []
+      let size = 0
+      for (const cs of guard(() => store.serve(needs))) {
+        options?.signal?.throwIfAborted()
+        const enc = encodeChangeset(cs)
+        const head = Buffer.alloc(4)
+        head.writeUInt32BE(enc.length, 0)
+        parts.push(head, enc)
+        size += 4 + enc.length
+        if (size >= chunkBytes) {
+          yield Buffer.concat(parts)
+          parts = []
+          size = 0
+        }
+      }
+      if (size > 0) yield Buffer.concat(parts)
+    },
+    apply (chunk) {
+      const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+      let off = 0
+      let failed = 0
+      let lastError: Error | undefined
+      while (off < buf.length) {
+        if (off + 4 > buf.length) throw new RangeError('truncated sync chunk')
+        const len = buf.readUInt32BE(off)
+        if (off + 4 + len > buf.length) throw new RangeError('truncated sync chunk')
+        const cs = decodeChangeset(buf.subarray(off + 4, off + 4 + len))
+        off += 4 + len
+        // One bad changeset (e.g. a table this node's schema lacks yet) must not block the rest.
+        try {
+          const result = guard(() => store.apply(cs))
+          init.onApplied?.(result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared', changesetKey(cs))
+        } catch (err) {
+          if (fatalCode(err) !== undefined) throw err
+          failed++
+          lastError = err as Error
+        }
+      }
+      if (failed > 0) init.logger.warn({ failed, err: lastError?.message, name: lastError?.name }, 'some synced changesets could not be applied')
+    }
+  }
+}
+
+/** The broadcast key of a changeset: `<actor hex>:<version>:<first seq>`. */
+export function changesetKey (cs: { actor: Uint8Array; version: number; seqs: readonly [number, number] }): string {
+  return `${Buffer.from(cs.actor).toString('hex')}:${cs.version}:${cs.seqs[0]}`
+}

@@ -1,0 +1,481 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { openStore, encodeChangeset, decodeChangeset } from '@patina/crdt-store'
+import type { Changeset, CrdtStore } from '@patina/crdt-store'
+import { createSwim, resolveConfig } from '@patina/swim-membership'
+import { createGossipNode } from '@patina/quic-gossip'
+import * as apiServerModule from '@patina/api-server'
+import type { ApiStore, Statement } from '@patina/api-server'
+import type { Logger } from 'pino'
+import { type AgentConfig, toQuicMultiaddr } from './config.ts'
+import { createLogger } from './logger.ts'
+import { createMetrics, serveMetrics, LagWindow, type AgentMetrics } from './metrics.ts'
+import { createAdminServer, type AdminServer } from './admin-server.ts'
+import { adminHandler } from './admin-handler.ts'
+import { readSchemaFiles } from './schema-files.ts'
+import { fatalCode } from './fatal.ts'
+import { FatalStorageError } from './errors.ts'
+import { contentHash, type ContentHash } from './content-hash.ts'
+import { PartitionFilter } from './adapters/partition.ts'
+import { encodeMemberMeta, decodeMemberMeta } from './adapters/member-meta.ts'
+import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
+import { createApiStore } from './adapters/api-store.ts'
+import { createSyncPort, changesetKey } from './adapters/sync-port.ts'
+import { ntp64ToMs } from './adapters/hlc.ts'
+
+/** The PG endpoint factory of api-server, as the agent calls it. */
+type PgServerFactory = (init: { store: ApiStore; addr: string; auth?: { user?: string; password: string }; logger?: unknown }) => {
+  start(options?: { signal?: AbortSignal }): Promise<{ host: string; port: number }>
+  stop(options?: { signal?: AbortSignal }): Promise<void>
+}
+
+/** Options of `createAgent`. */
+export interface AgentInit {
+  config: AgentConfig
+  /** Logger (default: one built from `[log]`). */
+  logger?: Logger
+  /** Metrics (default: a fresh registry). */
+  metrics?: AgentMetrics
+  /** SWIM timing preset (default `lan`; the cluster harness uses `local`). */
+  swimPreset?: 'lan' | 'wan' | 'local'
+  /** Sync interval bounds, ms (default the gossip package's 1–15 s). */
+  syncIntervalMs?: { min: number; max: number }
+}
+
+/** Where a running agent listens. */
+export interface Listening {
+  api: string[]
+  pg?: string
+  gossip: string[]
+  admin: string
+  prometheus?: string
+}
+
+/** A cluster member as the CLI and the harness see it. */
+export interface AgentMember {
+  id: string
+  addr: string
+  state: 'alive' | 'suspect' | 'down' | 'left'
+  incarnation: number
+  peerId?: string
+  api?: string
+  self: boolean
+}
+
+/** A running Patina node. */
+export interface Agent {
+  readonly config: AgentConfig
+  readonly logger: Logger
+  readonly metrics: AgentMetrics
+  /** This node's actor (site) id, hex. */
+  readonly actorId: string
+  /** This node's libp2p peer id (after start). */
+  readonly peerId: string
+  /** Addresses, after start. */
+  readonly listening: Listening
+  /** Resolves when the agent stops for any reason (including a fatal storage error). */
+  readonly stopped: Promise<{ fatal?: Error }>
+  start(options?: { signal?: AbortSignal }): Promise<Listening>
+  /** Leaves the cluster gracefully (unless `leave: false`), then stops everything in reverse order. */
+  stop(options?: { signal?: AbortSignal; leave?: boolean }): Promise<void>
+  /** Writes through the store and broadcasts the changes. */
+  transaction(statements: ReadonlyArray<{ sql: string; params?: readonly unknown[] | Record<string, unknown> }>, options?: { signal?: AbortSignal }): Promise<{ version: number | null; rowsAffected: number[] }>
+  /** Reads rows (arrays) with a read-only statement. */
+  query(sql: string, params?: readonly unknown[]): { columns: string[]; rows: unknown[][] }
+  members(): AgentMember[]
+  syncStatus(): unknown
+  /** Re-reads the schema files and applies them. */
+  reload(options?: { signal?: AbortSignal }): Promise<unknown>
+  /** Runs one anti-entropy round now. */
+  syncNow(options?: { signal?: AbortSignal }): Promise<unknown>
+  /** Test hook: drops traffic to and from the given peers (actor hex or peer id). */
+  partition(peers: readonly string[]): void
+  /** Test hook: removes every partition. */
+  heal(): void
+  contentHash(): ContentHash
+  gapCount(): number
+  backup(dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void }): Promise<void>
+  rejoin(options?: { signal?: AbortSignal }): Promise<void>
+}
+
+/**
+ * The composition root: opens the store and applies the schema files now; `start()` then brings up
+ * gossip + membership, sync, the HTTP/PG API, the admin socket and metrics, in that order.
+ */
+export async function createAgent (init: AgentInit): Promise<Agent> {
+  const { config } = init
+  const logger = init.logger ?? createLogger({ format: config.log.format, colors: config.log.colors, level: config.log.level })
+  const metrics = init.metrics ?? createMetrics({ defaultMetrics: true })
+  if (config.db.path !== ':memory:') mkdirSync(dirname(config.db.path), { recursive: true })
+  const schemaFiles = readSchemaFiles(config.db.schemaPaths)
+  let store: CrdtStore
+  try {
+    store = openStore({ path: config.db.path })
+  } catch (err) {
+    const code = fatalCode(err) ?? (err as { code?: string }).code
+    throw new FatalStorageError(`cannot open the database at ${config.db.path}: ${(err as Error).message}${code !== undefined ? ` (${code})` : ''}`, { cause: err })
+  }
+  try {
+    if (schemaFiles.length > 0) store.applySchema(schemaFiles.map(f => f.sql))
+  } catch (err) {
+    store.close()
+    throw err
+  }
+  const actorId = Buffer.from(store.siteId).toString('hex')
+  const lag = new LagWindow()
+  const partition = new PartitionFilter()
+  let resolveStopped!: (v: { fatal?: Error }) => void
+  const stopped = new Promise<{ fatal?: Error }>(resolve => { resolveStopped = resolve })
+  let state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
+  let listening: Listening = { api: [], gossip: [], admin: config.admin.path }
+
+  type Gossip = Awaited<ReturnType<typeof createGossipNode>>
+  type Swim = ReturnType<typeof createSwim>
+  let gossip: Gossip | undefined
+  let swim: Swim | undefined
+  const services: Array<{ name: string; stop: () => Promise<void> }> = []
+
+  // Fatal SQLite conditions stop the node instead of letting it run on a store it can't trust.
+  const guard = <T>(fn: () => T): T => {
+    try {
+      return fn()
+    } catch (err) {
+      const code = fatalCode(err)
+      if (code !== undefined) onFatal(new FatalStorageError(`fatal storage error (${code}): ${(err as Error).message}; stopping the node`, { cause: err }))
+      throw err
+    }
+  }
+  const onFatal = (err: Error): void => {
+    if (state === 'stopping' || state === 'stopped') return
+    logger.fatal({ err: err.message }, 'fatal storage error, stopping the node')
+    void agent.stop({ leave: true }).finally(() => { resolveStopped({ fatal: err }) })
+  }
+
+  const broadcastChangesets = async (changesets: readonly Changeset[], options?: { signal?: AbortSignal }): Promise<void> => {
+    const g = gossip
+    if (g === undefined) return
+    let full = false
+    for (const cs of changesets) {
+      if (!g.broadcast(changesetKey(cs), encodeChangeset(cs))) full = true
+      metrics.gossipSent.inc()
+    }
+    if (full) await g.waitForCapacity({ signal: options?.signal ?? AbortSignal.timeout(10_000) }).catch(() => {})
+  }
+
+  const apiStore = createApiStore({ store, guard, onLocalCommit: broadcastChangesets })
+  store.onCommit(ev => {
+    metrics.changesCommitted.inc({ source: ev.source })
+  })
+  metrics.onCollect(() => {
+    metrics.gaps.set(store.gapCount())
+    const counts = { alive: 0, suspect: 0, down: 0, left: 0 }
+    for (const m of swim?.members() ?? []) counts[m.state as keyof typeof counts]++
+    for (const [s, n] of Object.entries(counts)) metrics.members.set({ state: s }, n)
+  })
+
+  const onPayload = (payload: Uint8Array, meta: { key: string; from: string }): boolean => {
+    if (partition.isAddrBlocked(meta.from)) {
+      metrics.gossipDropped.inc({ reason: 'partitioned' })
+      return false
+    }
+    let cs
+    try {
+      cs = decodeChangeset(payload)
+    } catch (err) {
+      metrics.gossipDropped.inc({ reason: 'malformed' })
+      logger.warn({ err: (err as Error).message, from: meta.from }, 'dropped a malformed changeset')
+      return false
+    }
+    try {
+      const result = guard(() => store.apply(cs))
+      const fresh = result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
+      metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
+      if (fresh) {
+        const ms = ntp64ToMs(cs.ts)
+        if (ms !== undefined) {
+          const now = Date.now()
+          const l = Math.max(0, (now - ms) / 1000)
+          lag.add(now, l)
+          metrics.applyLag.observe(l)
+        }
+      }
+      return fresh
+    } catch (err) {
+      metrics.changesetsApplied.inc({ result: 'error' })
+      logger.warn({ err: (err as Error).message, name: (err as Error).name, key: meta.key }, 'could not apply a changeset')
+      return false
+    }
+  }
+
+  const memberList = (): AgentMember[] => {
+    const out: AgentMember[] = []
+    for (const m of swim?.members() ?? []) {
+      const meta = decodeMemberMeta(m.meta)
+      out.push({
+        id: meta?.actor ?? m.id,
+        addr: m.addr,
+        state: m.state,
+        incarnation: m.incarnation,
+        ...(meta !== undefined ? { peerId: meta.peerId } : {}),
+        ...(meta?.api !== undefined ? { api: meta.api } : {}),
+        self: m.id === actorId
+      })
+    }
+    if (!out.some(m => m.self)) {
+      out.unshift({ id: actorId, addr: listening.gossip[0] ?? config.gossip.addr, state: 'alive', incarnation: 0, ...(gossip !== undefined ? { peerId: gossip.peerId } : {}), ...(listening.api[0] !== undefined ? { api: listening.api[0] } : {}), self: true })
+    }
+    return out
+  }
+
+  const pushMembers = (): void => {
+    if (gossip === undefined || swim === undefined) return
+    const alive: Array<{ addr: string; peerId?: string }> = []
+    for (const m of swim.members()) {
+      if (m.id === actorId || m.state !== 'alive') continue
+      const meta = decodeMemberMeta(m.meta)
+      if (meta !== undefined) partition.learn(meta.actor, meta.peerId, m.addr)
+      if (meta !== undefined && meta.clusterId !== config.gossip.clusterId) continue
+      if (partition.isBlocked(meta?.actor) || partition.isBlocked(meta?.peerId) || partition.isAddrBlocked(m.addr)) continue
+      alive.push({ addr: m.addr, ...(meta !== undefined ? { peerId: meta.peerId } : {}) })
+    }
+    gossip.setMembers(alive)
+  }
+
+  const cluster = {
+    members: () => memberList().map(m => ({ id: m.id, addr: m.addr, state: m.state, incarnation: m.incarnation })),
+    health: () => ({
+      gaps: store.gapCount(),
+      members: memberList().filter(m => m.state === 'alive').length,
+      p99Lag: lag.p99(Date.now()),
+      queueSize: 0
+    })
+  }
+
+  const reload = async (options?: { signal?: AbortSignal }): Promise<unknown> => {
+    options?.signal?.throwIfAborted()
+    const files = readSchemaFiles(config.db.schemaPaths)
+    const change = guard(() => store.applySchema(files.map(f => f.sql)))
+    logger.info({ files: files.length }, 'schema reloaded')
+    return change ?? null
+  }
+
+  let admin: AdminServer | undefined
+
+  const agent: Agent = {
+    config,
+    logger,
+    metrics,
+    actorId,
+    get peerId () { return gossip?.peerId ?? '' },
+    get listening () { return listening },
+    stopped,
+    async start (options) {
+      if (state !== 'created') throw new Error(`agent is ${state}`)
+      state = 'starting'
+      const signal = options?.signal
+      try {
+        // 1. gossip transport (QUIC)
+        mkdirSync(dirname(config.gossip.identityPath), { recursive: true })
+        gossip = await createGossipNode({
+          listen: [toQuicMultiaddr(config.gossip.addr)],
+          identityPath: config.gossip.identityPath,
+          clusterId: config.gossip.clusterId,
+          ...(config.gossip.secret !== null ? { secret: config.gossip.secret } : {}),
+          ...(config.gossip.allowPeers.length > 0 ? { allowList: config.gossip.allowPeers } : {}),
+          logger: logger.child({ component: 'gossip' }),
+          metrics: gossipMetricsAdapter(metrics),
+          ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
+        })
+        services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop() } })
+        await gossip.start(signal !== undefined ? { signal } : {})
+        gossip.onPayload(onPayload)
+        const g = gossip
+        g.attachSync(createSyncPort({
+          store,
+          guard,
+          logger,
+          onApplied: (fresh, key) => {
+            metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
+            // Already have it: a later broadcast of the same key must not be handed up again.
+            g.markSeen(key)
+          }
+        }))
+        const gossipAddrs = gossip.multiaddrs
+        const apiAddrPlaceholder = config.api.addr[0]
+
+        // 2. membership over the gossip transport
+        const raw = gossip.swimTransport
+        const transport = {
+          send: (addr: string, bytes: Uint8Array): void => {
+            if (partition.isAddrBlocked(addr)) return
+            raw.send(addr, bytes)
+          },
+          onPacket: (handler: (bytes: Uint8Array, from: string) => void): (() => void) =>
+            raw.onPacket((bytes, from) => { if (!partition.isAddrBlocked(from)) handler(bytes, from) })
+        }
+        const selfAddr = gossipAddrs[0] ?? toQuicMultiaddr(config.gossip.addr)
+        swim = createSwim({
+          transport,
+          identity: { id: actorId, addr: selfAddr, meta: encodeMemberMeta({ actor: actorId, peerId: gossip.peerId, clusterId: config.gossip.clusterId, ...(apiAddrPlaceholder !== undefined ? { api: apiAddrPlaceholder } : {}) }) },
+          seeds: config.gossip.bootstrap.map(b => toQuicMultiaddr(b, 'gossip.bootstrap')),
+          config: { ...resolveConfig(init.swimPreset ?? 'lan'), clusterId: config.gossip.clusterId },
+          logger: logger.child({ component: 'swim' })
+        })
+        for (const ev of ['member:up', 'member:down', 'member:left', 'member:updated']) {
+          swim.addEventListener(ev, (e: Event) => {
+            const m = (e as CustomEvent<{ id: string; addr: string }>).detail
+            logger.info({ member: m.id, addr: m.addr }, ev)
+            pushMembers()
+          })
+        }
+        services.unshift({ name: 'membership', stop: async () => { await swim?.stop() } })
+        await swim.start()
+        pushMembers()
+        // Like Corrosion's announcer: while this node knows nobody alive, keep announcing to the
+        // bootstrap list with backoff (5 s → 60 s), so starting before the seeds is fine.
+        const seeds = config.gossip.bootstrap.map(b => toQuicMultiaddr(b, 'gossip.bootstrap'))
+        if (seeds.length > 0) {
+          let delay = 5000
+          let announcer: NodeJS.Timeout | undefined
+          const announce = (): void => {
+            const s = swim
+            if (s === undefined || state === 'stopping' || state === 'stopped') return
+            if (!s.members().some(m => m.state === 'alive')) {
+              s.join(seeds).catch((err: unknown) => { logger.debug({ err: (err as Error).message }, 'announce failed') })
+              delay = Math.min(60_000, delay * 2)
+            } else {
+              delay = 5000
+            }
+            announcer = setTimeout(announce, delay)
+            announcer.unref()
+          }
+          announcer = setTimeout(announce, delay)
+          announcer.unref()
+          services.unshift({ name: 'announcer', stop: async () => { clearTimeout(announcer) } })
+        }
+
+        // 3. API (HTTP, then PG)
+        const apiAddrs: string[] = []
+        for (const addr of config.api.addr) {
+          const server = apiServerModule.createApiServer({
+            store: apiStore,
+            cluster,
+            addr,
+            actorId,
+            ...(config.api.bearerToken !== null ? { bearerToken: config.api.bearerToken } : {}),
+            dataDir: config.db.subscriptionsPath,
+            logger: logger.child({ component: 'api' }),
+            onRequest: (info) => { metrics.apiRequests.inc({ route: info.route, status: String(info.status) }) }
+          })
+          services.unshift({ name: `api ${addr}`, stop: async () => { await server.stop() } })
+          const a = await server.start(signal !== undefined ? { signal } : {})
+          apiAddrs.push(`${a.host}:${a.port}`)
+        }
+        let pgAddr: string | undefined
+        if (config.api.pgAddr !== null) {
+          const createPgServer = (apiServerModule as unknown as Record<string, unknown>).createPgServer as PgServerFactory | undefined
+          if (createPgServer === undefined) throw new Error('api.pg.addr is set but this build has no PostgreSQL endpoint')
+          const pg = createPgServer({
+            store: apiStore,
+            addr: config.api.pgAddr,
+            ...(config.api.pgPassword !== null ? { auth: { ...(config.api.pgUser !== null ? { user: config.api.pgUser } : {}), password: config.api.pgPassword } } : {}),
+            logger: logger.child({ component: 'pg' })
+          })
+          services.unshift({ name: 'pg', stop: async () => { await pg.stop() } })
+          const a = await pg.start(signal !== undefined ? { signal } : {})
+          pgAddr = `${a.host}:${a.port}`
+        }
+        // The real API port is known only now (port 0); tell the cluster.
+        if (apiAddrs[0] !== undefined && apiAddrs[0] !== apiAddrPlaceholder) {
+          swim.updateMeta(encodeMemberMeta({ actor: actorId, peerId: gossip.peerId, clusterId: config.gossip.clusterId, api: apiAddrs[0] }))
+        }
+
+        // 4. admin socket
+        admin = createAdminServer({ path: config.admin.path, handler: adminHandler(agent), logger: logger.child({ component: 'admin' }) })
+        await admin.start(signal !== undefined ? { signal } : {})
+        services.unshift({ name: 'admin', stop: async () => { await admin?.stop() } })
+
+        // 5. metrics
+        let promAddr: string | undefined
+        if (config.telemetry.prometheusAddr !== null) {
+          const prom = await serveMetrics(metrics.registry, config.telemetry.prometheusAddr, signal !== undefined ? { signal } : {})
+          services.unshift({ name: 'prometheus', stop: prom.close })
+          promAddr = prom.address
+        }
+        listening = {
+          api: apiAddrs,
+          gossip: gossipAddrs,
+          admin: config.admin.path,
+          ...(pgAddr !== undefined ? { pg: pgAddr } : {}),
+          ...(promAddr !== undefined ? { prometheus: promAddr } : {})
+        }
+        state = 'running'
+        logger.info({ actor: actorId, peer: gossip.peerId, ...listening }, 'patina node started')
+        return listening
+      } catch (err) {
+        state = 'running'
+        await agent.stop({ leave: false }).catch(() => {})
+        throw err
+      }
+    },
+    async stop (options) {
+      if (state === 'stopping' || state === 'stopped') { await stopped; return }
+      const wasRunning = state === 'running'
+      state = 'stopping'
+      if (wasRunning && options?.leave !== false && swim !== undefined) {
+        try {
+          await swim.leave({ signal: options?.signal ?? AbortSignal.timeout(3000) })
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'graceful leave did not complete')
+        }
+      }
+      for (const s of [...services]) {
+        try { await s.stop() } catch (err) { logger.warn({ err: (err as Error).message, service: s.name }, 'error while stopping') }
+      }
+      services.length = 0
+      try { store.close() } catch (err) { logger.warn({ err: (err as Error).message }, 'error closing the store') }
+      state = 'stopped'
+      logger.info('patina node stopped')
+      resolveStopped({})
+    },
+    async transaction (statements, options) {
+      const out = await apiStore.transaction(statements as readonly Statement[], options)
+      return { version: out.version, rowsAffected: out.results.map(r => r.rowsAffected) }
+    },
+    query (sql, params) {
+      const cursor = guard(() => store.read(sql, params as Statement['params']))
+      try {
+        return { columns: cursor.columns.map(c => c.name), rows: [...cursor.rows] }
+      } finally {
+        cursor.close()
+      }
+    },
+    members: memberList,
+    syncStatus: () => guard(() => store.syncStatus()),
+    reload,
+    async syncNow (options) {
+      if (gossip === undefined) throw new Error('agent is not started')
+      return await gossip.syncNow(options)
+    },
+    partition (peers) {
+      partition.block(peers)
+      pushMembers()
+      logger.warn({ peers: partition.list() }, 'partition test hook: dropping traffic to and from peers')
+    },
+    heal () {
+      partition.heal()
+      pushMembers()
+      logger.warn('partition test hook: healed')
+    },
+    contentHash: () => guard(() => contentHash(store)),
+    gapCount: () => store.gapCount(),
+    async backup (dest, options) {
+      await store.backup(dest, { ...(options?.signal !== undefined ? { signal: options.signal } : {}), ...(options?.progress !== undefined ? { progress: options.progress } : {}) })
+    },
+    async rejoin (options) {
+      options?.signal?.throwIfAborted()
+      swim?.rejoin()
+    }
+  }
+  return agent
+}

@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { parse as parseToml } from 'smol-toml'
+import { ConfigError } from './errors.ts'
+
+/** The agent's configuration, every key resolved to a value. */
+export interface AgentConfig {
+  db: {
+    /** SQLite file (absolute). */
+    path: string
+    /** `.sql` files or directories of them (absolute). */
+    schemaPaths: string[]
+    /** Where subscriptions persist (absolute). */
+    subscriptionsPath: string
+  }
+  api: {
+    /** HTTP listen addresses, `host:port`. */
+    addr: string[]
+    /** PostgreSQL wire endpoint listen address, or null when off. */
+    pgAddr: string | null
+    /** Optional PG password auth. */
+    pgUser: string | null
+    pgPassword: string | null
+    /** Bearer token required by the HTTP API, or null. */
+    bearerToken: string | null
+  }
+  gossip: {
+    /** UDP listen address for QUIC, `host:port`. */
+    addr: string
+    /** Other nodes, `host:port`. */
+    bootstrap: string[]
+    clusterId: number
+    secret: string | null
+    allowPeers: string[]
+    /** Ed25519 key file (absolute). */
+    identityPath: string
+    plaintext: boolean
+    maxMtu: number | null
+  }
+  admin: { path: string }
+  telemetry: { prometheusAddr: string | null }
+  log: { format: 'plaintext' | 'json'; colors: boolean; level: string }
+}
+
+type KeyType = 'string' | 'string?' | 'strings' | 'int' | 'int?' | 'bool'
+
+interface KeySpec { type: KeyType; canonical?: string; ignored?: boolean }
+
+/** Every accepted key, with aliases pointing at their canonical key. */
+const KEYS: Record<string, KeySpec> = {
+  'db.path': { type: 'string' },
+  'db.schema_paths': { type: 'strings' },
+  'db.subscriptions_path': { type: 'string?' },
+  'db.cache_size_kib': { type: 'int', ignored: true },
+  'api.addr': { type: 'strings' },
+  'api.bind_addr': { type: 'strings', canonical: 'api.addr' },
+  'api.endpoint_name': { type: 'string?', ignored: true },
+  'api.pg.addr': { type: 'string?' },
+  'api.pg.user': { type: 'string?' },
+  'api.pg.password': { type: 'string?' },
+  'api.pg.readonly': { type: 'bool', ignored: true },
+  'api.authz.bearer-token': { type: 'string?' },
+  'api.authz.authorization': { type: 'string?', canonical: 'api.authz.bearer-token' },
+  'api.authz.bearer': { type: 'string?', canonical: 'api.authz.bearer-token' },
+  'gossip.addr': { type: 'string' },
+  'gossip.bind_addr': { type: 'string', canonical: 'gossip.addr' },
+  'gossip.external_addr': { type: 'string?', ignored: true },
+  'gossip.client_addr': { type: 'string?', ignored: true },
+  'gossip.bootstrap': { type: 'strings' },
+  'gossip.cluster_id': { type: 'int' },
+  'gossip.member_id': { type: 'int?', ignored: true },
+  'gossip.plaintext': { type: 'bool' },
+  'gossip.max_mtu': { type: 'int?' },
+  'gossip.idle_timeout_secs': { type: 'int', ignored: true },
+  'gossip.disable_gso': { type: 'bool', ignored: true },
+  'gossip.secret': { type: 'string?' },
+  'gossip.allow_peers': { type: 'strings' },
+  'gossip.identity_path': { type: 'string?' },
+  'admin.path': { type: 'string' },
+  'admin.uds_path': { type: 'string', canonical: 'admin.path' },
+  'telemetry.prometheus.addr': { type: 'string?' },
+  'log.format': { type: 'string' },
+  'log.colors': { type: 'bool' },
+  'log.level': { type: 'string' }
+}
+
+/** Sections accepted for Corrosion compatibility whose keys are ignored. */
+const IGNORED_SECTIONS = new Set(['perf', 'consul', 'reaper', 'gossip.tls', 'gossip.compression', 'gossip.broadcast', 'api.pg.tls', 'telemetry.open-telemetry'])
+
+const DEFAULTS: Record<string, unknown> = {
+  'db.path': './data/patina.db',
+  'db.schema_paths': [],
+  'db.subscriptions_path': null,
+  'api.addr': ['127.0.0.1:8080'],
+  'api.pg.addr': null,
+  'api.pg.user': null,
+  'api.pg.password': null,
+  'api.authz.bearer-token': null,
+  'gossip.addr': '127.0.0.1:8787',
+  'gossip.bootstrap': [],
+  'gossip.cluster_id': 0,
+  'gossip.plaintext': false,
+  'gossip.max_mtu': null,
+  'gossip.secret': null,
+  'gossip.allow_peers': [],
+  'gossip.identity_path': null,
+  'admin.path': null,
+  'telemetry.prometheus.addr': null,
+  'log.format': 'plaintext',
+  'log.colors': true,
+  'log.level': 'info'
+}
+
+const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+
+/** Where to read configuration from. */
+export interface LoadConfigInit {
+  /** TOML file; omitted = defaults only. */
+  path?: string
+  /** TOML text (instead of `path`). */
+  text?: string
+  /** Environment; `PATINA_*` entries override the file. */
+  env?: Record<string, string | undefined>
+  /** Dotted keys set last (CLI flags, tests). */
+  overrides?: Record<string, unknown>
+  /** Base for relative paths (default: the process's working directory). */
+  cwd?: string
+}
+
+/**
+ * Reads, merges (defaults < file < environment < overrides) and validates the configuration.
+ * Throws `ConfigError` naming the first bad key.
+ */
+export function loadConfig (init: LoadConfigInit = {}): AgentConfig {
+  const cwd = init.cwd ?? process.cwd()
+  const values = new Map<string, unknown>(Object.entries(DEFAULTS))
+  let text = init.text
+  if (text === undefined && init.path !== undefined) {
+    try {
+      text = readFileSync(init.path, 'utf8')
+    } catch (err) {
+      throw new ConfigError('', `cannot read config file ${init.path}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  if (text !== undefined) {
+    let doc: Record<string, unknown>
+    try {
+      doc = parseToml(text) as Record<string, unknown>
+    } catch (err) {
+      throw new ConfigError('', `config file is not valid TOML: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
+    }
+    for (const [key, value] of flatten(doc, '')) setKey(values, key, value, 'file')
+  }
+  for (const [name, raw] of Object.entries(init.env ?? {})) {
+    // Every key lives in a section, so overrides always nest with `__`; other PATINA_* names are not config.
+    if (!name.startsWith('PATINA_') || !name.includes('__') || raw === undefined) continue
+    const key = envKey(name.slice('PATINA_'.length))
+    if (key === undefined) throw new ConfigError(name, 'unknown configuration key in environment')
+    setKey(values, key, parseEnvValue(raw, KEYS[key]?.type ?? 'string'), 'env')
+  }
+  for (const [key, value] of Object.entries(init.overrides ?? {})) {
+    if (value === undefined) continue
+    setKey(values, key, value, 'override')
+  }
+  return resolveConfig(values, cwd)
+}
+
+function flatten (obj: Record<string, unknown>, prefix: string): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = []
+  for (const [k, v] of Object.entries(obj)) {
+    const key = prefix === '' ? k : `${prefix}.${k}`
+    if (IGNORED_SECTIONS.has(key) || IGNORED_SECTIONS.has(key.split('.')[0] ?? '')) continue
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(key in KEYS)) {
+      out.push(...flatten(v as Record<string, unknown>, key))
+    } else {
+      out.push([key, v])
+    }
+  }
+  return out
+}
+
+/** Maps `GOSSIP__BOOTSTRAP` / `API__AUTHZ__BEARER_TOKEN` to a known key. */
+function envKey (rest: string): string | undefined {
+  const wanted = rest.split('__').map(norm).join('.')
+  for (const key of Object.keys(KEYS)) {
+    if (key.split('.').map(norm).join('.') === wanted) return key
+  }
+  return undefined
+}
+
+function norm (s: string): string {
+  return s.toLowerCase().replaceAll('-', '_')
+}
+
+function parseEnvValue (raw: string, type: KeyType): unknown {
+  const s = raw.trim()
+  switch (type) {
+    case 'strings':
+      if (s.startsWith('[')) {
+        try { return JSON.parse(s) } catch { return raw }
+      }
+      return s === '' ? [] : s.split(',').map(x => x.trim()).filter(x => x !== '')
+    case 'int': case 'int?':
+      return /^-?\d+$/.test(s) ? Number(s) : raw
+    case 'bool':
+      if (/^(true|1|yes|on)$/i.test(s)) return true
+      if (/^(false|0|no|off)$/i.test(s)) return false
+      return raw
+    default:
+      return raw
+  }
+}
+
+function setKey (values: Map<string, unknown>, key: string, value: unknown, from: string): void {
+  const spec = KEYS[key]
+  if (spec === undefined) throw new ConfigError(key, `unknown configuration key (from ${from})`)
+  values.set(spec.canonical ?? key, checkType(spec.canonical ?? key, spec.type, value))
+}
+
+function checkType (key: string, type: KeyType, value: unknown): unknown {
+  const kind = Array.isArray(value) ? 'array' : typeof value
+  switch (type) {
+    case 'string':
+      if (typeof value !== 'string') throw new ConfigError(key, `expected a string, got ${kind}`)
+      return value
+    case 'string?':
+      if (value !== null && typeof value !== 'string') throw new ConfigError(key, `expected a string, got ${kind}`)
+      return value
+    case 'strings':
+      if (typeof value === 'string') return [value]
+      if (!Array.isArray(value) || value.some(v => typeof v !== 'string')) throw new ConfigError(key, `expected a string or a list of strings, got ${kind}`)
+      return value
+    case 'int': case 'int?':
+      if (value === null && type === 'int?') return null
+      if (typeof value === 'bigint') return Number(value)
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw new ConfigError(key, `expected an integer, got ${JSON.stringify(value)}`)
+      return value
+    case 'bool':
+      if (typeof value !== 'boolean') throw new ConfigError(key, `expected true or false, got ${JSON.stringify(value)}`)
+      return value
+  }
+}
+
+/** Parses `host:port` or `[v6]:port`; throws ConfigError naming `key`. */
+export function parseHostPort (key: string, value: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(value) ?? /^([^:[\]]+):(\d+)$/.exec(value)
+  if (m === null) throw new ConfigError(key, `expected host:port, got ${JSON.stringify(value)}`)
+  const port = Number(m[2])
+  if (port > 65535) throw new ConfigError(key, `port out of range in ${JSON.stringify(value)}`)
+  return { host: m[1] ?? '', port }
+}
+
+/** `host:port` → a QUIC multiaddr (`/ip4/h/udp/p/quic-v1`, `/ip6/…`, or `/dns/…`). */
+export function toQuicMultiaddr (hostPort: string, key = 'gossip.addr'): string {
+  if (hostPort.startsWith('/')) return hostPort
+  const { host, port } = parseHostPort(key, hostPort)
+  const proto = /^\d+\.\d+\.\d+\.\d+$/.test(host) ? 'ip4' : host.includes(':') ? 'ip6' : 'dns'
+  return `/${proto}/${host}/udp/${port}/quic-v1`
+}
+
+function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
+  const str = (k: string): string => v.get(k) as string
+  const opt = (k: string): string | null => (v.get(k) as string | null | undefined) ?? null
+  const list = (k: string): string[] => v.get(k) as string[]
+  const dbPath = str('db.path')
+  if (dbPath === '') throw new ConfigError('db.path', 'must not be empty')
+  const absDb = dbPath === ':memory:' ? dbPath : resolve(cwd, dbPath)
+  const dataDir = absDb === ':memory:' ? resolve(cwd, 'data') : dirname(absDb)
+  const apiAddr = list('api.addr')
+  if (apiAddr.length === 0) throw new ConfigError('api.addr', 'at least one address is required')
+  for (const a of apiAddr) parseHostPort('api.addr', a)
+  const pgAddr = opt('api.pg.addr')
+  if (pgAddr !== null) parseHostPort('api.pg.addr', pgAddr)
+  const gossipAddr = str('gossip.addr')
+  parseHostPort('gossip.addr', gossipAddr)
+  const bootstrap = list('gossip.bootstrap')
+  for (const b of bootstrap) if (!b.startsWith('/')) parseHostPort('gossip.bootstrap', b)
+  const clusterId = v.get('gossip.cluster_id') as number
+  if (clusterId < 0 || clusterId > 65535) throw new ConfigError('gossip.cluster_id', `must be between 0 and 65535, got ${clusterId}`)
+  const maxMtu = v.get('gossip.max_mtu') as number | null
+  if (maxMtu !== null && maxMtu < 1200) throw new ConfigError('gossip.max_mtu', `must be at least 1200, got ${maxMtu}`)
+  const secret = opt('gossip.secret')
+  if (secret !== null && secret.length < 8) throw new ConfigError('gossip.secret', 'must be at least 8 characters')
+  const prom = opt('telemetry.prometheus.addr')
+  if (prom !== null) parseHostPort('telemetry.prometheus.addr', prom)
+  const format = str('log.format')
+  if (format !== 'plaintext' && format !== 'json') throw new ConfigError('log.format', `expected "plaintext" or "json", got ${JSON.stringify(format)}`)
+  const level = str('log.level')
+  if (!LOG_LEVELS.has(level)) throw new ConfigError('log.level', `expected one of ${[...LOG_LEVELS].join(', ')}, got ${JSON.stringify(level)}`)
+  const adminPath = opt('admin.path') ?? join(dataDir, 'admin.sock')
+  if (Buffer.byteLength(resolve(cwd, adminPath)) > 104) throw new ConfigError('admin.path', 'unix socket path is too long (max 104 bytes)')
+  return {
+    db: {
+      path: absDb,
+      schemaPaths: list('db.schema_paths').map(p => resolve(cwd, p)),
+      subscriptionsPath: resolve(cwd, opt('db.subscriptions_path') ?? join(dataDir, 'subscriptions'))
+    },
+    api: {
+      addr: apiAddr,
+      pgAddr,
+      pgUser: opt('api.pg.user'),
+      pgPassword: opt('api.pg.password'),
+      bearerToken: opt('api.authz.bearer-token')
+    },
+    gossip: {
+      addr: gossipAddr,
+      bootstrap,
+      clusterId,
+      secret,
+      allowPeers: list('gossip.allow_peers'),
+      identityPath: resolve(cwd, opt('gossip.identity_path') ?? join(dataDir, 'identity.key')),
+      plaintext: v.get('gossip.plaintext') as boolean,
+      maxMtu
+    },
+    admin: { path: resolve(cwd, adminPath) },
+    telemetry: { prometheusAddr: prom },
+    log: { format, colors: v.get('log.colors') as boolean, level }
+  }
+}

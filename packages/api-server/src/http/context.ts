@@ -1,0 +1,27 @@
+/** What the route handlers share. */
+import { errorMessage, mapError } from '../errors.ts'
+import { stringifyJson } from '../statement.ts'
+import type { FastifyReply } from 'fastify'
+import type { ApiCluster, ApiStore } from '../ports.ts'
+import type { SubscriptionManager } from '../subs/subscription-manager.ts'
+import type { UpdateHub } from '../subs/update-hub.ts'
+import type { ApiLogger } from '../logger.ts'
+
+/** Shared state of one server's routes. */
+export interface RouteContext {
+  store: ApiStore
+  cluster: ApiCluster | undefined
+  subs: SubscriptionManager
+  updates: UpdateHub
+  actorId: string
+  /** Default `/v1/queries` timeout in seconds (0 = none). */
+  queryTimeout: number
+  maxBufferedBytes: number
+  logger: ApiLogger | undefined
+}
+
+/** Sends `{"error": message}` with the status the error table gives (or `fallback`). */
+export function sendError (reply: FastifyReply, err: unknown, fallback: number): FastifyReply {
+  const { status } = mapError(err, { status: fallback, sqlstate: 'XX000' })
+  return reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(err) }))
+}

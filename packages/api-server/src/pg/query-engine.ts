@@ -1,0 +1,366 @@
+import { PgDuplicateObjectError, PgProtocolError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError, sqlStateOf } from './errors.ts'
+import { formatOf, prepareStatement } from './prepared.ts'
+import { resultFromCursor, resultFromRows } from './result-set.ts'
+import { parseSet, parseShow, reportedName } from './session-settings.ts'
+import { writeTag } from './statement-kind.ts'
+import { splitStatements } from './sql-lexer.ts'
+import { OID, binarySupported, decodeParam, encodeBinary, encodeText, typeSize } from './types.ts'
+import * as msg from './wire/backend-messages.ts'
+import type { Catalog, CatalogSession } from './catalog.ts'
+import type { PgLogger } from './pg-logger.ts'
+import type { Portal, PreparedStatement } from './prepared.ts'
+import type { ResultSet } from './result-set.ts'
+import type { BindMessage, ParseMessage } from './wire/frontend-messages.ts'
+import type { MessageWriter } from './wire/message-writer.ts'
+import type { ApiStore, SqlValue, Statement } from '../ports.ts'
+
+/** Where the engine writes: the message writer and a way to push it to the socket mid-result. */
+export interface EngineOutput {
+  w: MessageWriter
+  /** Sends what is written so far, waiting if the socket is congested. */
+  flush(): Promise<void>
+}
+
+/** Options of {@link queryEngine}. */
+export interface QueryEngineInit {
+  store: ApiStore
+  catalog: Catalog
+  session: CatalogSession
+  /** Bytes of rows written between two flushes of a large result. */
+  flushEveryBytes?: number
+  logger?: PgLogger
+}
+
+type Outcome = { kind: 'rows', result: ResultSet } | { kind: 'command', tag: string }
+
+/** The per-connection query state machine: transaction block, prepared statements and portals. */
+export interface QueryEngine {
+  /** `I` idle, `T` in a block, `E` in a failed block. */
+  readonly status: 'I' | 'T' | 'E'
+  /** True after an error in the extended protocol until the next Sync. */
+  readonly skippingToSync: boolean
+  simpleQuery(sql: string, out: EngineOutput, options?: { signal?: AbortSignal }): Promise<void>
+  parse(m: ParseMessage, out: EngineOutput): void
+  bind(m: BindMessage, out: EngineOutput): void
+  describe(kind: 'S' | 'P', name: string, out: EngineOutput): void
+  execute(portal: string, maxRows: number, out: EngineOutput, options?: { signal?: AbortSignal }): Promise<void>
+  close(kind: 'S' | 'P', name: string, out: EngineOutput): void
+  sync(out: EngineOutput): void
+  /** Records an extended-protocol error: ErrorResponse, fail the block, skip to Sync. */
+  fail(err: unknown, out: EngineOutput): void
+  /** Releases every open cursor (connection closing). */
+  end(): void
+}
+
+function errorFields (err: unknown): msg.ErrorFields {
+  const e = err as { message?: unknown }
+  const message = typeof e?.message === 'string' && e.message !== '' ? e.message : String(err)
+  return { severity: 'ERROR', code: sqlStateOf(err), message }
+}
+
+/** Creates the engine for one connection. */
+export function queryEngine (init: QueryEngineInit): QueryEngine {
+  const { store, catalog, session } = init
+  const flushEvery = init.flushEveryBytes ?? 64 * 1024
+  let status: 'I' | 'T' | 'E' = 'I'
+  let pending: Statement[] = []
+  let skipping = false
+  const statements = new Map<string, PreparedStatement>()
+  const portals = new Map<string, Portal>()
+  // Statements the store has already refused as reads: later runs go straight to the write path.
+  const knownWrites = new WeakSet<PreparedStatement>()
+
+  const closePortal = (name: string): void => {
+    const p = portals.get(name)
+    if (p === undefined) return
+    p.result?.close()
+    portals.delete(name)
+  }
+
+  const endBlock = (): void => {
+    pending = []
+    status = 'I'
+  }
+
+  const paramsFor = (prep: PreparedStatement, params: readonly SqlValue[]): Statement => {
+    if (prep.paramOrder.length === 0) return { sql: prep.sqlite }
+    return { sql: prep.sqlite, params: prep.paramOrder.map((i) => params[i] ?? null) }
+  }
+
+  /** Opens a read, or reports that the statement is a write (null). */
+  const openRead = (prep: PreparedStatement, params: readonly SqlValue[], peek: 'run' | 'try' | 'never' = 'run'): ResultSet | null => {
+    if (prep.catalog) {
+      try {
+        return catalog.query(prep.sql, params, session)
+      } catch (err) {
+        // Unanswered tool queries are how catalog gaps show up; log the text to extend the emulation.
+        init.logger?.debug?.({ err, sql: prep.sql }, 'pg catalog query failed')
+        throw err
+      }
+    }
+    if (knownWrites.has(prep)) return null
+    try {
+      return resultFromCursor(store.query(paramsFor(prep, params)), undefined, peek)
+    } catch (err) {
+      if ((err as Error)?.name === 'StatementNotReadonlyError') {
+        knownWrites.add(prep)
+        return null
+      }
+      throw err
+    }
+  }
+
+  const show = (prep: PreparedStatement): ResultSet => {
+    const name = parseShow(prep.sql)
+    if (name === 'all') {
+      const rows = [...session.settings].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v, ''] as SqlValue[])
+      return resultFromRows([{ name: 'name', oid: OID.text }, { name: 'setting', oid: OID.text }, { name: 'description', oid: OID.text }], rows)
+    }
+    const value = session.settings.get(name)
+    if (value === undefined) throw new PgUnknownObjectError(`unrecognized configuration parameter "${name}"`, { sqlState: '42704' })
+    return resultFromRows([{ name, oid: OID.text }], [[value]])
+  }
+
+  /** Runs a statement to an outcome; reads come back open, writes run (or are buffered in a block). */
+  const run = async (prep: PreparedStatement, params: readonly SqlValue[], out: EngineOutput, signal?: AbortSignal): Promise<Outcome> => {
+    const { cls } = prep
+    if (status === 'E' && cls.kind !== 'commit' && cls.kind !== 'rollback') throw new PgTransactionAbortedError()
+    switch (cls.kind) {
+      case 'begin':
+        if (status !== 'I') msg.noticeResponse(out.w, { severity: 'WARNING', code: '25001', message: 'there is already a transaction in progress' })
+        status = 'T'
+        return { kind: 'command', tag: 'BEGIN' }
+      case 'commit': {
+        if (status === 'I') {
+          msg.noticeResponse(out.w, { severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' })
+          return { kind: 'command', tag: 'COMMIT' }
+        }
+        if (status === 'E') { endBlock(); return { kind: 'command', tag: 'ROLLBACK' } }
+        const batch = pending
+        endBlock()
+        if (batch.length > 0) await store.transaction(batch, signal !== undefined ? { signal } : {})
+        return { kind: 'command', tag: 'COMMIT' }
+      }
+      case 'rollback':
+        if (status === 'I') msg.noticeResponse(out.w, { severity: 'WARNING', code: '25P01', message: 'there is no transaction in progress' })
+        endBlock()
+        return { kind: 'command', tag: 'ROLLBACK' }
+      case 'set': {
+        const set = parseSet(prep.sql)
+        if (set !== null) {
+          session.settings.set(set.name, set.value)
+          const reported = reportedName(set.name)
+          if (reported !== undefined) msg.parameterStatus(out.w, reported, set.value)
+        }
+        return { kind: 'command', tag: 'SET' }
+      }
+      case 'reset': return { kind: 'command', tag: 'RESET' }
+      case 'discard':
+        statements.clear()
+        for (const name of [...portals.keys()]) closePortal(name)
+        return { kind: 'command', tag: 'DISCARD ALL' }
+      case 'deallocate': {
+        const m = /^\s*DEALLOCATE\s+(?:PREPARE\s+)?("?[\w]+"?)/i.exec(prep.sql)
+        const name = (m?.[1] ?? '').replace(/"/g, '')
+        if (name.toUpperCase() === 'ALL') { statements.clear(); return { kind: 'command', tag: 'DEALLOCATE ALL' } }
+        statements.delete(name)
+        return { kind: 'command', tag: 'DEALLOCATE' }
+      }
+      case 'show': return { kind: 'rows', result: show(prep) }
+      case 'unsupported': throw new PgUnsupportedError(`${cls.what ?? cls.verb} is not supported`)
+      case 'sql': break
+    }
+    const read = openRead(prep, params)
+    if (read !== null) return { kind: 'rows', result: read }
+    if (prep.returning) throw new PgUnsupportedError('RETURNING is not supported: writes return no rows through the store')
+    if (status === 'T') {
+      pending.push(paramsFor(prep, params))
+      return { kind: 'command', tag: writeTag(prep.verb, 0) }
+    }
+    const outcome = await store.transaction([paramsFor(prep, params)], signal !== undefined ? { signal } : {})
+    return { kind: 'command', tag: writeTag(prep.verb, outcome.results[0]?.rowsAffected ?? 0) }
+  }
+
+  const describeRows = (w: MessageWriter, result: ResultSet, formats: readonly number[]): void => {
+    msg.rowDescription(w, result.columns.map((c, i) => {
+      const format = formatOf(formats, i) === 1 && binarySupported(c.oid) ? 1 : 0
+      return { name: c.name, tableOid: 0, columnId: 0, typeOid: c.oid, typeSize: typeSize(c.oid), typeModifier: -1, format }
+    }))
+  }
+
+  /** Writes up to `maxRows` rows (0 = all); returns how many and whether rows remain. */
+  const sendRows = async (result: ResultSet, formats: readonly number[], maxRows: number, out: EngineOutput): Promise<{ count: number, more: boolean }> => {
+    const cols = result.columns
+    const binary = cols.map((c, i) => formatOf(formats, i) === 1 && binarySupported(c.oid))
+    let count = 0
+    const values: Array<string | Uint8Array | null> = new Array(cols.length)
+    for (;;) {
+      if (maxRows > 0 && count >= maxRows) return { count, more: true }
+      const row = result.next()
+      if (row === undefined) return { count, more: false }
+      for (let i = 0; i < cols.length; i++) {
+        const v = row[i] ?? null
+        const oid = (cols[i] as { oid: number }).oid
+        values[i] = binary[i] === true ? encodeBinary(v, oid) : encodeText(v, oid)
+      }
+      msg.dataRow(out.w, values)
+      count++
+      if (out.w.length >= flushEvery) await out.flush()
+    }
+  }
+
+  const simpleOne = async (sql: string, out: EngineOutput, signal?: AbortSignal): Promise<void> => {
+    const prep = prepareStatement(sql)
+    if (prep.paramCount > 0) throw new PgProtocolError(`there is no parameter $${prep.paramCount}`, { sqlState: '42P02' })
+    const outcome = await run(prep, [], out, signal)
+    if (outcome.kind === 'command') { msg.commandComplete(out.w, outcome.tag); return }
+    try {
+      describeRows(out.w, outcome.result, [])
+      const { count } = await sendRows(outcome.result, [], 0, out)
+      msg.commandComplete(out.w, `SELECT ${count}`)
+    } finally {
+      outcome.result.close()
+    }
+  }
+
+  const failBlock = (): void => {
+    if (status === 'T') status = 'E'
+  }
+
+  return {
+    get status () { return status },
+    get skippingToSync () { return skipping },
+
+    async simpleQuery (sql, out, options) {
+      const parts = splitStatements(sql)
+      if (parts.length === 0) msg.emptyQueryResponse(out.w)
+      for (const part of parts) {
+        try {
+          await simpleOne(part, out, options?.signal)
+        } catch (err) {
+          msg.errorResponse(out.w, errorFields(err))
+          failBlock()
+          break
+        }
+      }
+      // The unnamed portal does not survive a simple query.
+      closePortal('')
+      msg.readyForQuery(out.w, status)
+    },
+
+    parse (m, out) {
+      const prep = prepareStatement(m.sql, m.paramTypes)
+      if (m.name !== '' && statements.has(m.name)) {
+        throw new PgDuplicateObjectError(`prepared statement "${m.name}" already exists`)
+      }
+      if (prep.cls.kind === 'sql') {
+        if (status === 'E') throw new PgTransactionAbortedError()
+        // Like PostgreSQL, report bad SQL (syntax, unknown table/column) at Parse: preparing is enough.
+        if (!prep.catalog) openRead(prep, new Array<SqlValue>(prep.paramCount).fill(null), 'never')?.close()
+      }
+      statements.set(m.name, prep)
+      msg.parseComplete(out.w)
+    },
+
+    bind (m, out) {
+      const prep = statements.get(m.statement)
+      if (prep === undefined) throw new PgUnknownObjectError(`prepared statement "${m.statement}" does not exist`, { sqlState: '26000' })
+      if (m.params.length !== prep.paramCount) {
+        throw new PgProtocolError(`bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${prep.paramCount}`)
+      }
+      const params = m.params.map((raw, i) => decodeParam(raw, formatOf(m.paramFormats, i), prep.paramTypes[i] ?? 0, i))
+      if (m.portal !== '' && portals.has(m.portal)) throw new PgDuplicateObjectError(`portal "${m.portal}" already exists`, { sqlState: '42P03' })
+      closePortal(m.portal)
+      portals.set(m.portal, { statement: prep, params, resultFormats: m.resultFormats, ran: false })
+      msg.bindComplete(out.w)
+    },
+
+    describe (kind, name, out) {
+      if (kind === 'S') {
+        const prep = statements.get(name)
+        if (prep === undefined) throw new PgUnknownObjectError(`prepared statement "${name}" does not exist`, { sqlState: '26000' })
+        msg.parameterDescription(out.w, Array.from({ length: prep.paramCount }, (_, i) => {
+          const t = prep.paramTypes[i] ?? 0
+          return t === 0 ? OID.text : t
+        }))
+        if (prep.cls.kind === 'show') { describeRows(out.w, show(prep), []); return }
+        if (prep.cls.kind !== 'sql') { msg.noData(out.w); return }
+        if (status === 'E') throw new PgTransactionAbortedError()
+        // Describing runs the read with NULL parameters to learn its columns, then closes it.
+        const result = openRead(prep, new Array<SqlValue>(prep.paramCount).fill(null), 'try')
+        if (result === null) { msg.noData(out.w); return }
+        describeRows(out.w, result, [])
+        result.close()
+        return
+      }
+      const portal = portals.get(name)
+      if (portal === undefined) throw new PgUnknownObjectError(`portal "${name}" does not exist`, { sqlState: '34000' })
+      const { cls } = portal.statement
+      if (cls.kind === 'show') {
+        portal.result ??= show(portal.statement)
+        describeRows(out.w, portal.result, portal.resultFormats)
+        return
+      }
+      if (cls.kind !== 'sql' || portal.ran) { msg.noData(out.w); return }
+      if (status === 'E') throw new PgTransactionAbortedError()
+      if (portal.result === undefined) {
+        const result = openRead(portal.statement, portal.params)
+        if (result === null) { msg.noData(out.w); return }
+        portal.result = result
+      }
+      describeRows(out.w, portal.result, portal.resultFormats)
+    },
+
+    async execute (name, maxRows, out, options) {
+      const portal = portals.get(name)
+      if (portal === undefined) throw new PgUnknownObjectError(`portal "${name}" does not exist`, { sqlState: '34000' })
+      if (portal.result === undefined && !portal.ran) {
+        const outcome = await run(portal.statement, portal.params, out, options?.signal)
+        portal.ran = true
+        if (outcome.kind === 'command') {
+          portal.tag = outcome.tag
+        } else {
+          portal.result = outcome.result
+        }
+      } else if (status === 'E') {
+        throw new PgTransactionAbortedError()
+      }
+      if (portal.result !== undefined) {
+        portal.ran = true
+        const { count, more } = await sendRows(portal.result, portal.resultFormats, maxRows < 0 ? 0 : maxRows, out)
+        if (more) { msg.portalSuspended(out.w); return }
+        portal.result.close()
+        delete portal.result
+        portal.tag = `SELECT ${count}`
+        msg.commandComplete(out.w, portal.tag)
+        return
+      }
+      msg.commandComplete(out.w, portal.tag ?? 'SELECT 0')
+    },
+
+    close (kind, name, out) {
+      if (kind === 'S') statements.delete(name)
+      else closePortal(name)
+      msg.closeComplete(out.w)
+    },
+
+    sync (out) {
+      skipping = false
+      // Portals live until the end of the transaction: outside a block, that is every Sync.
+      if (status === 'I') for (const name of [...portals.keys()]) closePortal(name)
+      msg.readyForQuery(out.w, status)
+    },
+
+    fail (err, out) {
+      msg.errorResponse(out.w, errorFields(err))
+      failBlock()
+      skipping = true
+    },
+
+    end () {
+      for (const name of [...portals.keys()]) closePortal(name)
+      statements.clear()
+      pending = []
+    }
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * The pure core of subscription re-evaluation: given the rows a subscription holds (with their
+ * stable row ids) and a fresh result, computes the `insert` / `update` / `delete` changes.
+ *
+ * Rows are matched by a key: the primary-key columns of the source tables when the result carries
+ * all of them, else every column that maps to a table column, else the whole row. A key is used
+ * only when it is unique in both the old and the new rows, so the diff is always exact; the key only
+ * decides whether a changed row is reported as one `update` (same row id) or `delete` + `insert`.
+ */
+import type { SqlValue } from '../ports.ts'
+
+/** A row of a subscription's result with its stable row id. */
+export interface SubRow {
+  rowid: number
+  cells: SqlValue[]
+}
+
+/** One change of a subscription's result. */
+export interface RowDiffChange {
+  type: 'insert' | 'update' | 'delete'
+  rowid: number
+  cells: SqlValue[]
+}
+
+/** The outcome of {@link diffRows}. */
+export interface RowDiffResult {
+  changes: RowDiffChange[]
+  /** The new rows, in the order of the new result. */
+  rows: SubRow[]
+  nextRowid: number
+}
+
+/** Stable text identity of a row's cells (type-tagged, so `1` and `'1'` differ). */
+export function cellsKey (cells: readonly SqlValue[], idx?: readonly number[]): string {
+  let out = ''
+  const n = idx != null ? idx.length : cells.length
+  for (let i = 0; i < n; i++) {
+    const v = cells[idx != null ? idx[i] as number : i] ?? null
+    if (v === null) out += 'n|'
+    else if (typeof v === 'number') out += `i${v}|`
+    else if (typeof v === 'bigint') out += `i${v}|`
+    else if (typeof v === 'string') out += `s${v.length}:${v}|`
+    else out += `b${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}|`
+  }
+  return out
+}
+
+function uniqueKeys<T> (items: readonly T[], key: (x: T) => string): Map<string, T> | null {
+  const m = new Map<string, T>()
+  for (const x of items) {
+    const k = key(x)
+    if (m.has(k)) return null
+    m.set(k, x)
+  }
+  return m
+}
+
+/**
+ * Diffs `oldRows` against `newCells`. `keyCandidates` are column index lists tried in order (see
+ * module doc). New rows get ids from `nextRowid` upward.
+ */
+export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValue[][], keyCandidates: readonly (readonly number[])[], nextRowid: number): RowDiffResult {
+  for (const idx of keyCandidates) {
+    if (idx.length === 0) continue
+    const oldMap = uniqueKeys(oldRows, r => cellsKey(r.cells, idx))
+    if (oldMap == null) continue
+    const newMap = uniqueKeys(newCells, c => cellsKey(c, idx))
+    if (newMap == null) continue
+    const changes: RowDiffChange[] = []
+    const rows: SubRow[] = []
+    const deletes: RowDiffChange[] = []
+    for (const cells of newCells) {
+      const k = cellsKey(cells, idx)
+      const old = oldMap.get(k)
+      if (old == null) {
+        const row = { rowid: nextRowid++, cells }
+        rows.push(row)
+        changes.push({ type: 'insert', rowid: row.rowid, cells })
+      } else {
+        oldMap.delete(k)
+        rows.push({ rowid: old.rowid, cells })
+        if (cellsKey(old.cells) !== cellsKey(cells)) changes.push({ type: 'update', rowid: old.rowid, cells })
+      }
+    }
+    for (const old of oldMap.values()) deletes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
+    return { changes: changes.concat(deletes), rows, nextRowid }
+  }
+  // Whole-row identity, as a multiset.
+  const pool = new Map<string, SubRow[]>()
+  for (const r of oldRows) {
+    const k = cellsKey(r.cells)
+    const list = pool.get(k)
+    if (list == null) pool.set(k, [r])
+    else list.push(r)
+  }
+  const changes: RowDiffChange[] = []
+  const rows: SubRow[] = []
+  for (const cells of newCells) {
+    const list = pool.get(cellsKey(cells))
+    const old = list?.shift()
+    if (old != null) { rows.push(old); continue }
+    const row = { rowid: nextRowid++, cells }
+    rows.push(row)
+    changes.push({ type: 'insert', rowid: row.rowid, cells })
+  }
+  const deleted = [...pool.values()].flat()
+  const inserted = changes.filter(c => c.type === 'insert')
+  if (deleted.length === 1 && inserted.length === 1) {
+    // One row replaced by one row (e.g. a single aggregate): report it as an update of that row.
+    const old = deleted[0] as SubRow
+    const ins = inserted[0] as RowDiffChange
+    const row = rows.find(r => r.rowid === ins.rowid) as SubRow
+    row.rowid = old.rowid
+    return { changes: [{ type: 'update', rowid: old.rowid, cells: ins.cells }], rows, nextRowid: nextRowid - 1 }
+  }
+  for (const old of deleted) changes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
+  return { changes, rows, nextRowid }
+}

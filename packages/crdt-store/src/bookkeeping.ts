@@ -1,0 +1,90 @@
+import type { Database, Statement } from 'better-sqlite3'
+import { addRange, contains, removeRange } from './ranges.ts'
+import type { Range } from './ranges.ts'
+
+/** A partially received version. */
+export interface Partial {
+  seqs: Range[]
+  lastSeq: number
+  ts: bigint
+}
+
+/** What this store holds of one actor. */
+export interface Book {
+  ord: number
+  siteId: Uint8Array
+  hex: string
+  /** Highest version seen (complete or partial). */
+  head: number
+  /** Versions at or below head that are missing or only partial. */
+  gaps: Range[]
+  partials: Map<number, Partial>
+}
+
+/** A deep copy, so a failed transaction can drop its changes. */
+export function cloneBook (b: Book): Book {
+  return { ...b, gaps: b.gaps.map(r => [r[0], r[1]]), partials: new Map([...b.partials].map(([k, p]) => [k, { ...p, seqs: p.seqs.map(r => [r[0], r[1]] as Range) }])) }
+}
+
+/** True when the version is fully here. */
+export function isKnown (b: Book, v: number): boolean {
+  return v <= b.head && !contains(b.gaps, v)
+}
+
+/** Records that a version is fully here. */
+export function markKnown (b: Book, v: number): void {
+  if (v > b.head) {
+    if (v > b.head + 1) b.gaps = addRange(b.gaps, b.head + 1, v - 1)
+    b.head = v
+  } else {
+    b.gaps = removeRange(b.gaps, v, v)
+  }
+  b.partials.delete(v)
+}
+
+/** Records that a version is partially here (it stays counted as a gap). */
+export function markPartial (b: Book, v: number): void {
+  if (v > b.head) {
+    b.gaps = addRange(b.gaps, b.head + 1, v)
+    b.head = v
+  }
+}
+
+/** Statements persisting bookkeeping in the data's transaction. */
+export interface BookStore {
+  save(b: Book): void
+  savePartial(b: Book, v: number): void
+  load(): { ord: number; head: number; gaps: Range[]; partials: Map<number, Partial> }[]
+}
+
+/** Prepares the bookkeeping statements. */
+export function bookStore (db: Database): BookStore {
+  const setHead: Statement = db.prepare('INSERT INTO __patina_heads (site, head) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET head = excluded.head')
+  const delGaps = db.prepare('DELETE FROM __patina_gaps WHERE site = ?')
+  const addGap = db.prepare('INSERT INTO __patina_gaps (site, start, "end") VALUES (?, ?, ?)')
+  const putPartial = db.prepare('INSERT OR REPLACE INTO __patina_partials (site, dbv, last_seq, ts, seqs) VALUES (?, ?, ?, ?, ?)')
+  const delPartial = db.prepare('DELETE FROM __patina_partials WHERE site = ? AND dbv = ?')
+  return {
+    save (b) {
+      setHead.run(b.ord, b.head)
+      delGaps.run(b.ord)
+      for (const [s, e] of b.gaps) addGap.run(b.ord, s, e)
+    },
+    savePartial (b, v) {
+      const p = b.partials.get(v)
+      if (p == null) delPartial.run(b.ord, v)
+      else putPartial.run(b.ord, v, p.lastSeq, BigInt.asIntN(64, p.ts), JSON.stringify(p.seqs))
+    },
+    load () {
+      const heads = db.prepare('SELECT site, head FROM __patina_heads').all() as { site: number; head: number }[]
+      const gaps = db.prepare('SELECT site, start, "end" AS e FROM __patina_gaps ORDER BY site, start').all() as { site: number; start: number; e: number }[]
+      const parts = db.prepare('SELECT site, dbv, last_seq AS lastSeq, ts, seqs FROM __patina_partials').safeIntegers(true).all() as { site: bigint; dbv: bigint; lastSeq: bigint; ts: bigint; seqs: string }[]
+      return heads.map(h => ({
+        ord: h.site,
+        head: h.head,
+        gaps: gaps.filter(g => g.site === h.site).map(g => [g.start, g.e] as Range),
+        partials: new Map(parts.filter(p => Number(p.site) === h.site).map(p => [Number(p.dbv), { lastSeq: Number(p.lastSeq), ts: BigInt.asUintN(64, p.ts), seqs: JSON.parse(p.seqs) as Range[] }]))
+      }))
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import { q, lit } from './table-info.ts'
+import type { CrrTable } from './table-info.ts'
+
+/** Cells of one version are numbered below this; a stamp is `version * SEQ_SPAN + seq`. */
+export const SEQ_SPAN = 16777216
+
+/** Name of a table's clock table. */
+export function clockName (table: string): string { return `${table}__crsql_clock` }
+
+/** Suffixes of the three clock fields of a column: col_version, site ordinal, stamp. */
+export function cellCols (col: string): [string, string, string] { return [`${col}__v`, `${col}__s`, `${col}__t`] }
+
+/**
+ * The clock table: one row per table row. `__cl` is the causal length (the sentinel's
+ * col_version), `__ss`/`__st` the sentinel's origin (NULL stamp = no sentinel change), then per
+ * column its col_version, origin site ordinal and stamp.
+ */
+export function clockTableSql (t: CrrTable): string {
+  const parts: string[] = []
+  if (t.intPk) parts.push(`${q(t.pks[0]!.name)} INTEGER PRIMARY KEY`)
+  else for (const p of t.pks) parts.push(`${q(p.name)} ${p.type}`)
+  parts.push('"__cl" INTEGER NOT NULL', '"__ss" INTEGER', '"__st" INTEGER')
+  for (const c of t.cols) for (const f of cellCols(c.name)) parts.push(`${q(f)} INTEGER`)
+  if (!t.intPk) parts.push(`PRIMARY KEY (${t.pks.map(p => q(p.name)).join(', ')})`)
+  return `CREATE TABLE IF NOT EXISTS ${q(clockName(t.name))} (${parts.join(', ')})${t.intPk ? '' : ' WITHOUT ROWID'}`
+}
+
+/** `ALTER TABLE` statements adding a new column's clock fields (no existing row is rewritten). */
+export function addClockColumnSql (t: CrrTable, col: string): string[] {
+  return cellCols(col).map(f => `ALTER TABLE ${q(clockName(t.name))} ADD COLUMN ${q(f)} INTEGER`)
+}
+
+function pkMatch (t: CrrTable, alias: string, rec: string): string {
+  return t.pks.map(p => `${alias}.${q(p.name)} = ${rec}.${q(p.name)}`).join(' AND ')
+}
+
+function changed (c: string): string {
+  return `(NEW.${q(c)} IS NOT OLD.${q(c)} OR typeof(NEW.${q(c)}) != typeof(OLD.${q(c)}))`
+}
+
+/** Names of the triggers of a CRR table. */
+export function triggerNames (table: string): string[] {
+  return ['itrig', 'utrig', 'ptrig', 'dtrig'].map(s => `${table}__crsql_${s}`)
+}
+
+/**
+ * The local-write triggers. Each calls `patina_sq(n, kind, table, pk…)` once, in a WHERE clause: it
+ * reserves `n` seqs of the pending version and returns the first one's stamp, or NULL while merging
+ * (so merged writes record nothing) and when nothing changed. `patina_stamp()` then returns that
+ * stamp again for the SET/VALUES expressions (cheaper than a joined subquery per row).
+ */
+export function triggersSql (t: CrrTable): string[] {
+  const T = q(t.name)
+  const C = q(clockName(t.name))
+  const tl = lit(t.name)
+  const newPk = t.pks.map(p => `NEW.${q(p.name)}`).join(', ')
+  const oldPk = t.pks.map(p => `OLD.${q(p.name)}`).join(', ')
+  const pkCols = t.pks.map(p => q(p.name)).join(', ')
+  const n = t.cols.length
+  const [itrig, utrig, ptrig, dtrig] = triggerNames(t.name).map(q)
+  const out: string[] = []
+
+  // INSERT: slot 0 is the sentinel (used only when the key already has a clock row), 1..n columns.
+  const insCols = [pkCols, '"__cl"', '"__ss"', '"__st"', ...t.cols.flatMap(c => cellCols(c.name).map(q))].join(', ')
+  const insVals = [newPk, '1', n === 0 ? '0' : 'NULL', n === 0 ? 'patina_stamp()' : 'NULL', ...t.cols.flatMap((_, i) => ['1', '0', `patina_stamp() + ${i + 1}`])].join(', ')
+  // on conflict the sentinel takes slot 0 (excluded."__st" is NULL when the table has columns)
+  const stFrom = n === 0 ? 'excluded."__st"' : `excluded.${q(cellCols(t.cols[0]!.name)[2])} - 1`
+  // a live row without a sentinel (cl implied 1) keeps it that way, as cr-sqlite does for REPLACE
+  const upd = n === 0
+    ? ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = 0', `"__st" = ${stFrom}`]
+    : ['"__cl" = CASE WHEN "__st" IS NULL THEN "__cl" WHEN "__cl" % 2 = 0 THEN "__cl" + 1 ELSE "__cl" + 2 END',
+        '"__ss" = CASE WHEN "__st" IS NULL THEN NULL ELSE 0 END', `"__st" = CASE WHEN "__st" IS NULL THEN NULL ELSE ${stFrom} END`]
+  for (const c of t.cols) {
+    const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
+    upd.push(`${v} = COALESCE(${v}, 0) + 1`, `${s} = 0`, `${ts} = excluded.${ts}`)
+  }
+  out.push(`CREATE TRIGGER IF NOT EXISTS ${itrig} AFTER INSERT ON ${T} BEGIN
+INSERT INTO ${C} (${insCols}) SELECT ${insVals} WHERE patina_sq(${n + 1}, 0, ${tl}, ${newPk}) IS NOT NULL
+ON CONFLICT DO UPDATE SET ${upd.join(', ')};
+END`)
+
+  // UPDATE without key change: bump only columns whose value or storage class changed.
+  const samePk = t.pks.map(p => `NEW.${q(p.name)} IS OLD.${q(p.name)}`).join(' AND ')
+  if (n > 0) {
+    const sets: string[] = []
+    let offset = '0'
+    for (const c of t.cols) {
+      const ch = changed(c.name)
+      const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
+      sets.push(`${v} = CASE WHEN ${ch} THEN COALESCE(${v}, 0) + 1 ELSE ${v} END`,
+        `${s} = CASE WHEN ${ch} THEN 0 ELSE ${s} END`,
+        `${ts} = CASE WHEN ${ch} THEN patina_stamp() + ${offset} ELSE ${ts} END`)
+      offset += ` + ${ch}`
+    }
+    const count = t.cols.map(c => changed(c.name)).join(' + ')
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${utrig} AFTER UPDATE ON ${T} WHEN ${samePk} BEGIN
+UPDATE ${C} SET ${sets.join(', ')}
+WHERE ${pkMatch(t, C, 'NEW')} AND patina_sq(${count}, 1, ${tl}, ${newPk}) IS NOT NULL;
+END`)
+  }
+
+  // UPDATE that changes the key: the new key takes every column with col_version + 1 as a local
+  // write (the fork's fix), the old key becomes a tombstone. Seqs: old sentinel, new sentinel, columns.
+  {
+    const cols = [pkCols, '"__cl"', '"__ss"', '"__st"', ...t.cols.flatMap(c => cellCols(c.name).map(q))].join(', ')
+    const vals = [newPk, '1', '0', 'x.s + 1', ...t.cols.flatMap((c, i) => [
+      `COALESCE((SELECT ${q(cellCols(c.name)[0])} FROM ${C} AS o WHERE ${pkMatch(t, 'o', 'OLD')}), 0) + 1`, '0', `x.s + ${i + 2}`])].join(', ')
+    const sets = ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = 0', '"__st" = excluded."__st"',
+      ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
+    const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE ON ${T} WHEN NOT (${samePk}) BEGIN
+INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT patina_sq(${n + 2}, 0, ${tl}, ${newPk}) AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
+ON CONFLICT DO UPDATE SET ${sets.join(', ')};
+UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
+WHERE ${pkMatch(t, C, 'OLD')} AND patina_last(2, ${tl}, ${oldPk}) IS NOT NULL;
+END`)
+  }
+
+  // DELETE: sentinel becomes even, column clocks are dropped.
+  {
+    const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${dtrig} AFTER DELETE ON ${T} BEGIN
+UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
+WHERE ${pkMatch(t, C, 'OLD')} AND patina_sq(1, 2, ${tl}, ${oldPk}) IS NOT NULL;
+END`)
+  }
+  return out
+}
+
+/** The `crsql_changes` view: one row per cell (and per sentinel) of every CRR. */
+export function changesViewSql (tables: readonly CrrTable[]): string {
+  const parts: string[] = []
+  for (const t of tables) {
+    const C = q(clockName(t.name))
+    const pack = `crsql_pack_columns(${t.pks.map(p => `c.${q(p.name)}`).join(', ')})`
+    const tl = lit(t.name)
+    parts.push(`SELECT ${tl} AS "table", ${pack} AS pk, '-1' AS cid, NULL AS val, c."__cl" AS col_version, c."__st" / ${SEQ_SPAN} AS db_version, s.site_id AS site_id, c."__cl" AS cl, c."__st" % ${SEQ_SPAN} AS seq, v.ts AS ts
+FROM ${C} AS c JOIN "__patina_sites" AS s ON s.ordinal = c."__ss" LEFT JOIN "__patina_versions" AS v ON v.site = c."__ss" AND v.dbv = c."__st" / ${SEQ_SPAN} WHERE c."__st" IS NOT NULL`)
+    for (const col of t.cols) {
+      const [v, s, ts] = cellCols(col.name).map(f => `c.${q(f)}`) as [string, string, string]
+      parts.push(`SELECT ${tl}, ${pack}, ${lit(col.name)}, b.${q(col.name)}, ${v}, ${ts} / ${SEQ_SPAN}, s.site_id, c."__cl", ${ts} % ${SEQ_SPAN}, v.ts
+FROM ${C} AS c JOIN "__patina_sites" AS s ON s.ordinal = ${s} LEFT JOIN ${q(t.name)} AS b ON ${t.pks.map(p => `b.${q(p.name)} = c.${q(p.name)}`).join(' AND ')}
+LEFT JOIN "__patina_versions" AS v ON v.site = ${s} AND v.dbv = ${ts} / ${SEQ_SPAN} WHERE ${v} IS NOT NULL`)
+    }
+  }
+  if (parts.length === 0) {
+    parts.push('SELECT NULL AS "table", NULL AS pk, NULL AS cid, NULL AS val, NULL AS col_version, NULL AS db_version, NULL AS site_id, NULL AS cl, NULL AS seq, NULL AS ts WHERE 0')
+  }
+  return `CREATE VIEW crsql_changes AS ${parts.join('\nUNION ALL\n')}`
+}

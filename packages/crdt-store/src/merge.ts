@@ -1,0 +1,158 @@
+import { compareBytes, compareValues } from './compare-values.ts'
+import { SEQ_SPAN } from './crr-sql.ts'
+import { MalformedChangesetError, MalformedPkError, UnknownColumnError, UnknownTableError } from './errors.ts'
+import { unpackValues } from './pack-pk.ts'
+import { upsertFor, withAffinity, toBytes } from './runtime.ts'
+import type { TableRuntime } from './runtime.ts'
+import type { Change, RowChangeKind, SqlValue } from './types.ts'
+
+/** A row a merge or local write touched. `kind` is undefined when only clock metadata changed. */
+export interface RowTouch {
+  table: string
+  /** Key values in exact form (INTEGER as bigint). */
+  pk: SqlValue[]
+  kind: RowChangeKind | undefined
+}
+
+/** Changes of one row, validated, in seq order. */
+export interface RowGroup {
+  rt: TableRuntime
+  pk: SqlValue[]
+  changes: Change[]
+}
+
+/**
+ * Validates every change of a version and groups them by row. Throws `UnknownTableError`,
+ * `UnknownColumnError` or `MalformedChangesetError` before anything is written.
+ */
+export function groupChanges (tables: ReadonlyMap<string, TableRuntime>, changes: readonly Change[]): RowGroup[] {
+  const groups = new Map<string, RowGroup>()
+  for (const c of changes) {
+    const rt = tables.get(c.table)
+    if (rt == null) throw new UnknownTableError(`change for unknown table "${c.table}"`)
+    if (c.cid !== '-1' && !rt.colIndex.has(c.cid)) throw new UnknownColumnError(`change for unknown column "${c.cid}" of table "${c.table}"`)
+    if (!Number.isSafeInteger(c.cl) || c.cl < 0 || !Number.isSafeInteger(c.colVersion) || c.colVersion < 0) throw new MalformedChangesetError(`change ${c.table}.${c.cid} has an invalid cl or col_version`)
+    const key = c.table + '\0' + Buffer.from(c.pk.buffer, c.pk.byteOffset, c.pk.byteLength).toString('latin1')
+    let g = groups.get(key)
+    if (g == null) {
+      let pk: SqlValue[]
+      try { pk = unpackValues(c.pk, true) } catch (err) { throw new MalformedChangesetError(`change for table "${c.table}" has a bad pk: ${(err as Error).message}`, { cause: err }) }
+      if (pk.length !== rt.meta.pks.length) throw new MalformedChangesetError(`change for table "${c.table}" has ${pk.length} key values, the table has ${rt.meta.pks.length}`)
+      pk = pk.map((v, i) => {
+        if (v === null) throw new MalformedPkError(`change for table "${c.table}" has a NULL key value`)
+        return toBytes(withAffinity(rt.meta.pks[i]!, v))
+      })
+      g = { rt, pk, changes: [] }
+      groups.set(key, g)
+    }
+    g.changes.push(c)
+  }
+  for (const g of groups.values()) g.changes.sort((a, b) => a.seq - b.seq)
+  return [...groups.values()]
+}
+
+/** Where merged cells come from. */
+export interface MergeOrigin {
+  ord: number
+  siteId: Uint8Array
+  version: number
+}
+
+/**
+ * Merges validated row groups with cr-sqlite's rules: causal length, then col_version, then value
+ * order, then site id (merge-equal-values). The caller runs this inside a transaction with the
+ * local-write triggers disabled. Returns the number of winning changes and the touched rows.
+ */
+export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, siteIdOf: (ord: number) => Uint8Array): { changed: number; touched: RowTouch[] } {
+  let changed = 0
+  const touched: RowTouch[] = []
+  const { ord, siteId, version } = origin
+  for (const { rt, pk, changes } of groups) {
+    const n = rt.meta.cols.length
+    const row = rt.getClock.get(...pk) as (number | null)[] | undefined
+    let exists = row != null
+    let cl = row != null ? row[0] as number : 0
+    let ss = row != null ? row[1] ?? null : null
+    let st = row != null ? row[2] ?? null : null
+    const cells: (number | null)[] = row != null ? row.slice(3) : new Array<number | null>(n * 3).fill(null)
+    const baseInitially = exists && cl % 2 === 1
+    let baseAlive = baseInitially
+    let baseDeleted = false
+    const written = new Map<number, SqlValue>()
+    let baseVals: SqlValue[] | undefined
+    let dirty = false
+    const resurrect = (inCl: number, stamp: number): void => {
+      if (!baseAlive) baseAlive = true
+      for (let i = 0; i < n; i++) if (cells[i * 3] != null) cells[i * 3] = 0
+      cl = inCl; ss = ord; st = stamp; exists = true; dirty = true
+    }
+    for (const c of changes) {
+      const inCl = c.cl
+      const localCl = exists ? cl : 0
+      if (inCl < localCl) continue
+      const stamp = version * SEQ_SPAN + c.seq
+      if (inCl % 2 === 0) {
+        if (inCl === localCl) {
+          // equal tombstones: the greater site id owns it, so every node records the same origin
+          if (st != null && ss != null && ss !== ord && compareBytes(siteId, siteIdOf(ss)) > 0) { ss = ord; st = stamp; dirty = true }
+          continue
+        }
+        if (baseAlive) { baseAlive = false; baseDeleted = true }
+        written.clear()
+        cl = inCl; ss = ord; st = stamp; cells.fill(null); exists = true; dirty = true; changed++
+        continue
+      }
+      if (c.cid === '-1') {
+        if (inCl === localCl) {
+          // equal live sentinels: an explicit sentinel beats an implied one, then the greater site
+          if (st == null || (ss !== ord && compareBytes(siteId, siteIdOf(ss ?? 0)) > 0)) { ss = ord; st = stamp; dirty = true }
+          continue
+        }
+        resurrect(inCl, stamp); changed++
+        continue
+      }
+      const ci = rt.colIndex.get(c.cid)!
+      const col = rt.meta.cols[ci]!
+      const val = toBytes(withAffinity(col, c.val))
+      const needsResurrect = inCl > localCl
+      if (needsResurrect && (exists || inCl > 1)) resurrect(inCl, stamp)
+      else if (needsResurrect) { cl = inCl; exists = true; baseAlive = true }
+      let wins = needsResurrect || cells[ci * 3] == null
+      if (!wins) {
+        const lv = cells[ci * 3] as number
+        if (c.colVersion > lv) wins = true
+        else if (c.colVersion === lv) {
+          let local: SqlValue
+          if (written.has(ci)) local = written.get(ci)!
+          else {
+            baseVals ??= (rt.getBase.get(...pk) as SqlValue[] | undefined) ?? new Array<SqlValue>(n).fill(null)
+            local = baseVals[ci] ?? null
+          }
+          const cmp = compareValues(val, local)
+          if (cmp > 0) wins = true
+          else if (cmp === 0) {
+            const ls = cells[ci * 3 + 1]
+            wins = ls != null && ls !== ord && compareBytes(siteId, siteIdOf(ls)) > 0
+          }
+        }
+      }
+      if (!wins) continue
+      written.set(ci, val)
+      cells[ci * 3] = c.colVersion; cells[ci * 3 + 1] = ord; cells[ci * 3 + 2] = stamp
+      dirty = true; changed++
+    }
+    if (!dirty) continue
+    if (baseInitially && baseDeleted) rt.delBase.run(...pk)
+    if (baseAlive && (baseDeleted || !baseInitially || written.size > 0)) {
+      const cols = [...written.keys()].sort((a, b) => a - b)
+      upsertFor(rt, cols).run(...pk, ...cols.map(i => written.get(i)!))
+    }
+    rt.putClock.run(...pk, cl, ss, st, ...cells)
+    let kind: RowChangeKind | undefined
+    if (baseInitially && !baseAlive) kind = 'delete'
+    else if (!baseInitially && baseAlive) kind = 'insert'
+    else if (baseAlive && (baseDeleted || written.size > 0)) kind = 'update'
+    touched.push({ table: rt.meta.name, pk, kind })
+  }
+  return { changed, touched }
+}

@@ -1,0 +1,742 @@
+import { randomBytes } from 'node:crypto'
+import Database from 'better-sqlite3'
+import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
+import { bookStore, cloneBook, isKnown, markKnown, markPartial } from './bookkeeping.ts'
+import type { Book, BookStore } from './bookkeeping.ts'
+import { encodeChangeset, decodeChangeset, packInternal, unpackInternal } from './codec.ts'
+import { SEQ_SPAN, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
+import { AbortError, MalformedChangesetError, SchemaChangeError, SqlError, StatementNotReadonlyError, StoreClosedError, TransactionTooLargeError } from './errors.ts'
+import { hlc } from './hlc.ts'
+import type { Hlc } from './hlc.ts'
+import { groupChanges, mergeGroups } from './merge.ts'
+import type { RowTouch } from './merge.ts'
+import { packValues } from './pack-pk.ts'
+import { addRange, contains, countRanges, intersect, removeRangesFrom } from './ranges.ts'
+import type { Range } from './ranges.ts'
+import { tableRuntime, looseValue } from './runtime.ts'
+import type { TableRuntime } from './runtime.ts'
+import { planSchema } from './schema-plan.ts'
+import { crrTable, tableColumns, q } from './table-info.ts'
+import { versionChanges, chunkVersion } from './version-reader.ts'
+import type { RowList } from './version-reader.ts'
+import type {
+  AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryCursor, RowChange, RowChangeKind,
+  SchemaChange, SchemaInfo, SqlValue, Statement, StatementResult, StoreLogger, SyncNeeds, SyncSummary, TransactionResult
+} from './types.ts'
+
+/** Options of `openStore`. */
+export interface StoreInit {
+  /** SQLite file path, or `':memory:'`. */
+  path: string
+  /** Physical clock in ms for the HLC (default `Date.now`). */
+  now?: () => number
+  /** Target size of a changeset chunk in bytes (default 8192). */
+  chunkBytes?: number
+  logger?: StoreLogger
+}
+
+/** The handle a `transaction(fn)` callback writes through. */
+export interface Tx {
+  /** Runs a write (or any) statement; returns rows affected. */
+  run(sql: string, params?: Statement['params']): StatementResult & { lastInsertRowid: number | bigint }
+  /** Runs a query inside the transaction and returns its rows as objects. */
+  all(sql: string, params?: Statement['params']): Record<string, SqlValue>[]
+}
+
+/** An embedded multi-writer SQLite with cr-sqlite semantics. See the package README. */
+export interface CrdtStore {
+  readonly siteId: Uint8Array
+  applySchema(sql: string | readonly string[]): SchemaChange
+  transaction(statements: readonly Statement[]): TransactionResult
+  transaction<T>(fn: (tx: Tx) => T): TransactionResult & { value: T }
+  read(sql: string, params?: Statement['params']): QueryCursor
+  schema(): SchemaInfo
+  apply(changeset: Changeset): ApplyResult
+  summary(): SyncSummary
+  needs(remote: SyncSummary): SyncNeeds
+  serve(needs: SyncNeeds): Iterable<Changeset>
+  /** Changes of one actor's versions `from..to` (inclusive) that are still current. */
+  changes(actor: Uint8Array, from: number, to: number): Change[]
+  syncStatus(): ActorStatus[]
+  gapCount(): number
+  onCommit(listener: (ev: CommitEvent) => void): () => void
+  backup(destPath: string, options?: AbortOptions & { progress?: (done: number, total: number) => void }): Promise<void>
+  close(): void
+}
+
+const INTERNAL_DDL = `
+CREATE TABLE IF NOT EXISTS __patina_sites (ordinal INTEGER PRIMARY KEY, site_id BLOB NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS __patina_heads (site INTEGER PRIMARY KEY, head INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS __patina_gaps (site INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, PRIMARY KEY (site, start)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS __patina_partials (site INTEGER NOT NULL, dbv INTEGER NOT NULL, last_seq INTEGER NOT NULL, ts INTEGER NOT NULL, seqs TEXT NOT NULL, PRIMARY KEY (site, dbv)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS __patina_buffer (site INTEGER NOT NULL, dbv INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (site, dbv, start, "end")) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS __patina_versions (site INTEGER NOT NULL, dbv INTEGER NOT NULL, ts INTEGER NOT NULL, last_seq INTEGER NOT NULL, rows BLOB NOT NULL, PRIMARY KEY (site, dbv)) WITHOUT ROWID;
+`
+
+/** The version lookup `serve()` uses (primary-key search). */
+export const VERSION_SQL = 'SELECT ts, last_seq, rows FROM __patina_versions WHERE site = ? AND dbv = ?'
+/** The version range scan `changes()` uses (primary-key range search). */
+export const VERSION_RANGE_SQL = 'SELECT dbv, ts, last_seq, rows FROM __patina_versions WHERE site = ? AND dbv BETWEEN ? AND ? ORDER BY dbv'
+
+const WRITE_HEAD = /^\s*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
+
+function hex (b: Uint8Array): string { return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') }
+
+function newSiteId (): Uint8Array {
+  const b = randomBytes(16)
+  b[6] = (b[6]! & 0x0f) | 0x40
+  b[8] = (b[8]! & 0x3f) | 0x80
+  return new Uint8Array(b)
+}
+
+/** Binds user parameters: integral numbers as INTEGER, strips `:`/`$`/`@` from names. */
+function bindArgs (params: Statement['params']): unknown[] {
+  if (params == null) return []
+  const conv = (v: SqlValue): unknown => {
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    if (typeof v === 'boolean') return v ? 1n : 0n
+    return v
+  }
+  if (Array.isArray(params)) {
+    if (params.length === 0) return []
+    const arr = new Array<unknown>(params.length)
+    for (let i = 0; i < params.length; i++) arr[i] = conv(params[i] as SqlValue)
+    return [arr]
+  }
+  const named: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(params as Record<string, SqlValue>)) named[k.replace(/^[:$@]/, '')] = conv(v)
+  return [named]
+}
+
+function sqlError (err: unknown, sql: string): Error {
+  const e = err as Error & { code?: string }
+  if (e != null && typeof e.name === 'string' && e.name !== 'SqliteError' && e.name !== 'RangeError' && e.name !== 'TypeError') return e
+  const opts: ErrorOptions & { code?: string } = { cause: err }
+  if (typeof e?.code === 'string') opts.code = e.code
+  return new SqlError(`${e?.message ?? String(err)} (in: ${sql.length > 200 ? sql.slice(0, 200) + '…' : sql})`, opts)
+}
+
+/** Pending state of the local transaction in progress. */
+interface Pending {
+  dbv: number
+  seq: number
+  lastBase: number
+  rows: Map<string, PendingRows>
+}
+
+/** Rows a pending transaction touched in one table: scalar keys map straight to a kind code. */
+interface PendingRows {
+  single: Map<unknown, number>
+  multi: Map<string, { pk: SqlValue[]; kind: number }>
+}
+
+function multiKey (pk: readonly unknown[]): string {
+  return pk.map(v => v instanceof Uint8Array ? 'b' + hex(v) : typeof v + ':' + String(v)).join('\0')
+}
+
+const KINDS: RowChangeKind[] = ['insert', 'update', 'delete']
+
+/** Combines two kinds seen for one row in one transaction (codes: 0 insert, 1 update, 2 delete). */
+function mergeKind (prev: number, next: number): number {
+  if (prev === 0 && next === 1) return 0
+  if (prev === 2 && next === 0) return 1
+  return next
+}
+
+function pendingEntries (r: PendingRows): { pk: SqlValue[]; kind: number }[] {
+  const out: { pk: SqlValue[]; kind: number }[] = []
+  for (const [k, kind] of r.single) out.push({ pk: [k as SqlValue], kind })
+  for (const e of r.multi.values()) out.push(e)
+  return out
+}
+
+/** Opens (or creates) a store. */
+export function openStore (init: StoreInit): CrdtStore {
+  const memory = init.path === ':memory:' || init.path === ''
+  const db: Db = new Database(init.path)
+  const log = init.logger
+  const chunkBytes = init.chunkBytes ?? 8192
+  const clock: Hlc = hlc({ now: init.now ?? Date.now })
+  db.pragma('journal_mode = WAL')
+  db.pragma('synchronous = NORMAL')
+  db.exec(INTERNAL_DDL)
+
+  let siteId: Uint8Array
+  {
+    const row = db.prepare('SELECT site_id FROM __patina_sites WHERE ordinal = 0').get() as { site_id: Buffer } | undefined
+    if (row != null) siteId = new Uint8Array(row.site_id)
+    else {
+      siteId = newSiteId()
+      db.prepare('INSERT INTO __patina_sites (ordinal, site_id) VALUES (0, ?)').run(Buffer.from(siteId))
+    }
+  }
+  const siteHex = hex(siteId)
+
+  // ---- local-write state read by the trigger UDFs
+  let pending: Pending | undefined
+  let syncBit = false
+
+  const record = (table: string, pk: readonly unknown[], kind: number): void => {
+    const p = pending!
+    let m = p.rows.get(table)
+    if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
+    const v = pk[0]
+    if (pk.length === 1 && (typeof v !== 'object' || v === null)) {
+      const prev = m.single.get(v)
+      m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
+      return
+    }
+    const k = multiKey(pk)
+    const prev = m.multi.get(k)
+    if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
+    else prev.kind = mergeKind(prev.kind, kind)
+  }
+  const allocate = (count: number): number => {
+    if (pending == null) throw new SqlError('writes to replicated tables must go through store.transaction()')
+    const base = pending.seq
+    if (base + count >= SEQ_SPAN) throw new TransactionTooLargeError(`a transaction may write at most ${SEQ_SPAN - 1} cells`)
+    pending.seq += count
+    pending.lastBase = base
+    return pending.dbv * SEQ_SPAN + base
+  }
+  const registerReadFns = (c: Db): void => {
+    c.function('crsql_site_id', { deterministic: true }, () => Buffer.from(siteId))
+    c.function('crsql_db_version', { deterministic: false }, () => local.head)
+    c.function('crsql_pack_columns', { varargs: true, deterministic: true, safeIntegers: true }, (...vals: unknown[]) => Buffer.from(packValues(vals as SqlValue[], true)))
+  }
+  db.function('patina_sq', { varargs: true, deterministic: false, safeIntegers: true }, (n: unknown, kind: unknown, table: unknown, ...pk: unknown[]) => {
+    if (syncBit) return null
+    const count = Number(n)
+    if (count === 0) return null
+    const s = allocate(count)
+    record(table as string, pk, Number(kind))
+    return s
+  })
+  db.function('patina_stamp', { deterministic: false }, () => pending == null ? null : pending.dbv * SEQ_SPAN + pending.lastBase)
+  db.function('patina_last', { varargs: true, deterministic: false, safeIntegers: true }, (kind: unknown, table: unknown, ...pk: unknown[]) => {
+    if (syncBit || pending == null) return null
+    record(table as string, pk, Number(kind))
+    return pending.dbv * SEQ_SPAN + pending.lastBase
+  })
+  registerReadFns(db)
+
+  // ---- sites and bookkeeping
+  const sitesByOrd = new Map<number, Uint8Array>()
+  const ordByHex = new Map<string, number>()
+  for (const r of db.prepare('SELECT ordinal, site_id FROM __patina_sites').all() as { ordinal: number; site_id: Buffer }[]) {
+    sitesByOrd.set(r.ordinal, new Uint8Array(r.site_id))
+    ordByHex.set(hex(r.site_id), r.ordinal)
+  }
+  const insertSite = db.prepare('INSERT INTO __patina_sites (site_id) VALUES (?) RETURNING ordinal')
+  const ensureSite = (id: Uint8Array): number => {
+    const h = hex(id)
+    let o = ordByHex.get(h)
+    if (o == null) {
+      o = (insertSite.get(Buffer.from(id)) as { ordinal: number }).ordinal
+      ordByHex.set(h, o)
+      sitesByOrd.set(o, id)
+    }
+    return o
+  }
+  const siteIdOf = (ord: number): Uint8Array => sitesByOrd.get(ord) ?? new Uint8Array(16)
+
+  const bs: BookStore = bookStore(db)
+  const books = new Map<string, Book>()
+  for (const b of bs.load()) {
+    const id = sitesByOrd.get(b.ord)
+    if (id == null) continue
+    books.set(hex(id), { ...b, siteId: id, hex: hex(id) })
+  }
+  let local: Book = books.get(siteHex) ?? { ord: 0, siteId, hex: siteHex, head: 0, gaps: [], partials: new Map() }
+  books.set(siteHex, local)
+
+  // ---- tables
+  const tables = new Map<string, TableRuntime>()
+  const loadTables = (): void => {
+    tables.clear()
+    const names = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%\\_\\_crsql\\_clock' ESCAPE '\\' ORDER BY rowid").all() as { name: string }[]
+    for (const { name } of names) {
+      const base = name.slice(0, -'__crsql_clock'.length)
+      const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(base)
+      if (exists == null) continue
+      tables.set(base, tableRuntime(db, crrTable(db, base)))
+    }
+  }
+  loadTables()
+
+  const st = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
+    rollback: db.prepare('ROLLBACK'),
+    putVersion: db.prepare('INSERT OR REPLACE INTO __patina_versions (site, dbv, ts, last_seq, rows) VALUES (?, ?, ?, ?, ?)'),
+    getVersion: db.prepare(VERSION_SQL).safeIntegers(true),
+    versionRange: db.prepare(VERSION_RANGE_SQL).safeIntegers(true),
+    putBuffer: db.prepare('INSERT OR IGNORE INTO __patina_buffer (site, dbv, start, "end", data) VALUES (?, ?, ?, ?, ?)'),
+    getBuffer: db.prepare('SELECT data FROM __patina_buffer WHERE site = ? AND dbv = ? ORDER BY start'),
+    delBuffer: db.prepare('DELETE FROM __patina_buffer WHERE site = ? AND dbv = ?')
+  }
+  const reader: Db = memory ? db : new Database(init.path, { readonly: true })
+  if (reader !== db) registerReadFns(reader)
+
+  const listeners = new Set<(ev: CommitEvent) => void>()
+  let closed = false
+  const alive = (): void => { if (closed) throw new StoreClosedError() }
+
+  const emit = (source: 'local' | 'remote', touched: Iterable<RowTouch>): void => {
+    if (listeners.size === 0) return
+    const changes: RowChange[] = []
+    for (const t of touched) {
+      if (t.kind == null) continue
+      changes.push({ table: t.table, pk: packValues(t.pk, true), pkValues: t.pk.map(looseValue), kind: t.kind })
+    }
+    if (changes.length === 0) return
+    const ev: CommitEvent = { source, changes }
+    for (const l of listeners) {
+      try { l(ev) } catch (err) { log?.error?.({ err }, 'commit listener failed') }
+    }
+  }
+
+  const rowListOf = (p: Pending): RowList => [...p.rows].map(([t, m]) => [t, [...[...m.single.keys()].map(k => [k as SqlValue]), ...[...m.multi.values()].map(e => e.pk)]])
+
+  /** Runs `body` in one local write transaction; assigns a version when a CRR row changed. */
+  const runLocal = <T>(body: () => T): { version: number | null; value: T; touched: RowTouch[] } => {
+    alive()
+    st.begin.run()
+    pending = { dbv: local.head + 1, seq: 0, lastBase: 0, rows: new Map() }
+    try {
+      const value = body()
+      const p = pending
+      let version: number | null = null
+      if (p.seq > 0) {
+        version = p.dbv
+        st.putVersion.run(0, version, BigInt.asIntN(64, clock.now()), p.seq - 1, packInternal(rowListOf(p)))
+        const next = cloneBook(local)
+        next.head = version
+        bs.save(next)
+        st.commit.run()
+        local = next
+        books.set(siteHex, local)
+      } else {
+        st.commit.run()
+      }
+      pending = undefined
+      const touched: RowTouch[] = []
+      if (listeners.size > 0) for (const [table, m] of p.rows) for (const r of pendingEntries(m)) touched.push({ table, pk: r.pk, kind: KINDS[r.kind] })
+      return { version, value, touched }
+    } catch (err) {
+      pending = undefined
+      if (db.inTransaction) st.rollback.run()
+      throw err
+    }
+  }
+
+  const readVersion = (ord: number, version: number): { ts: bigint; lastSeq: number; rows: RowList } | undefined => {
+    const r = st.getVersion.get(ord, version) as { ts: bigint; last_seq: bigint; rows: Buffer } | undefined
+    if (r == null) return undefined
+    return { ts: BigInt.asUintN(64, r.ts), lastSeq: Number(r.last_seq), rows: unpackInternal(r.rows) as RowList }
+  }
+
+  const versionChangesets = (ord: number, actor: Uint8Array, version: number): Changeset[] => {
+    const v = readVersion(ord, version)
+    if (v == null) return []
+    return chunkVersion(actor, version, v.lastSeq, v.ts, versionChanges(tables, v.rows, ord, version, actor), chunkBytes)
+  }
+
+  const lazyChangesets = (version: number | null): { readonly changesets: Changeset[] } => {
+    let cached: Changeset[] | undefined
+    return {
+      get changesets () {
+        if (version == null) return []
+        cached ??= versionChangesets(0, siteId, version)
+        return cached
+      }
+    }
+  }
+
+  const stmtCache = new Map<string, DbStatement>()
+  const execStatement = (s: Statement): StatementResult & { lastInsertRowid: number | bigint; rows?: Record<string, SqlValue>[] } => {
+    if (typeof s?.sql !== 'string') throw new SqlError('statement must have an sql string')
+    let stmt = stmtCache.get(s.sql)
+    if (stmt == null) {
+      if (!WRITE_HEAD.test(s.sql)) throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${s.sql.slice(0, 200)})`)
+      try { stmt = db.prepare(s.sql) } catch (err) { throw sqlError(err, s.sql) }
+      if (stmtCache.size >= 256) stmtCache.delete(stmtCache.keys().next().value!)
+      stmtCache.set(s.sql, stmt)
+    }
+    const t0 = performance.now()
+    try {
+      if (stmt.reader) {
+        const rows = stmt.safeIntegers(true).all(...bindArgs(s.params)) as Record<string, SqlValue>[]
+        for (const r of rows) for (const k in r) r[k] = looseValue(r[k]!)
+        return { rowsAffected: rows.length, time: (performance.now() - t0) / 1000, lastInsertRowid: 0, rows }
+      }
+      const info = stmt.run(...bindArgs(s.params))
+      return { rowsAffected: info.changes, time: (performance.now() - t0) / 1000, lastInsertRowid: info.lastInsertRowid }
+    } catch (err) { throw sqlError(err, s.sql) }
+  }
+
+  function transaction (arg: readonly Statement[] | ((tx: Tx) => unknown)): TransactionResult & { value?: unknown } {
+    const results: StatementResult[] = []
+    let out
+    if (typeof arg === 'function') {
+      const tx: Tx = {
+        run (sql, params) {
+          const r = execStatement(params === undefined ? { sql } : { sql, params })
+          results.push({ rowsAffected: r.rowsAffected, time: r.time })
+          return { rowsAffected: r.rowsAffected, time: r.time, lastInsertRowid: r.lastInsertRowid }
+        },
+        all (sql, params) {
+          return execStatement(params === undefined ? { sql } : { sql, params }).rows ?? []
+        }
+      }
+      out = runLocal(() => arg(tx))
+    } else {
+      if (!Array.isArray(arg)) throw new SqlError('transaction expects a list of statements or a function')
+      out = runLocal(() => {
+        for (const s of arg) {
+          const r = execStatement(s)
+          results.push({ rowsAffected: r.rowsAffected, time: r.time })
+        }
+      })
+    }
+    emit('local', out.touched)
+    const res = Object.defineProperties({ version: out.version, results, value: out.value } as TransactionResult & { value?: unknown }, {
+      changesets: { get: Object.getOwnPropertyDescriptor(lazyChangesets(out.version), 'changesets')!.get!, enumerable: true }
+    })
+    return res
+  }
+
+  // ---- schema
+  const setupCrr = (name: string, backfill: boolean): void => {
+    const meta = crrTable(db, name)
+    db.exec(clockTableSql(meta))
+    for (const t of triggerNames(name)) db.exec(`DROP TRIGGER IF EXISTS ${q(t)}`)
+    for (const sql of triggersSql(meta)) db.exec(sql)
+    if (!backfill) return
+    const rt = tableRuntime(db, meta)
+    const pkSel = db.prepare(`SELECT ${meta.pks.map(p => q(p.name)).join(', ')} FROM ${q(name)}`).raw(true).safeIntegers(true)
+    const n = meta.cols.length
+    for (const pk of pkSel.all() as SqlValue[][]) {
+      const s = allocate(n + 1)
+      record(name, pk, 0)
+      const cells: (number | null)[] = []
+      for (let i = 0; i < n; i++) cells.push(1, 0, s + 1 + i)
+      rt.putClock.run(...pk, 1, n === 0 ? 0 : null, n === 0 ? s : null, ...cells)
+    }
+  }
+
+  const rebuildView = (): void => {
+    db.exec('DROP VIEW IF EXISTS crsql_changes')
+    db.exec(changesViewSql([...tables.values()].map(t => t.meta)))
+  }
+  rebuildView()
+
+  function applySchema (sql: string | readonly string[]): SchemaChange {
+    alive()
+    const plan = planSchema(db, sql, name => tables.has(name))
+    const change: SchemaChange = {
+      createdTables: plan.createTables.map(t => t.name),
+      addedColumns: plan.addColumns.map(a => ({ table: a.table, column: a.column.name })),
+      createdIndexes: plan.createIndexes.map(i => i.name),
+      droppedIndexes: plan.dropIndexes,
+      unchanged: false
+    }
+    if (plan.createTables.length + plan.importTables.length + plan.addColumns.length + plan.createIndexes.length + plan.dropIndexes.length === 0) {
+      return { ...change, unchanged: true }
+    }
+    const wrap = (what: string, fn: () => void): void => {
+      try { fn() } catch (err) {
+        if ((err as Error).name === 'SchemaChangeError') throw err
+        throw new SchemaChangeError(`${what}: ${(err as Error).message}`, { cause: err, statement: what })
+      }
+    }
+    try {
+      runLocal(() => {
+        for (const i of plan.dropIndexes) wrap(`DROP INDEX ${i}`, () => db.exec(`DROP INDEX IF EXISTS ${q(i)}`))
+        for (const t of plan.createTables) wrap(t.sql, () => { db.exec(t.sql); setupCrr(t.name, false) })
+        for (const t of plan.importTables) wrap(`import of table ${t}`, () => setupCrr(t, true))
+        const altered = new Set<string>()
+        for (const a of plan.addColumns) {
+          const ddl = `ALTER TABLE ${q(a.table)} ADD COLUMN ${a.ddl}`
+          wrap(ddl, () => {
+            db.exec(ddl)
+            const rt = tables.get(a.table)
+            if (rt != null) for (const s of addClockColumnSql(rt.meta, a.column.name)) db.exec(s)
+          })
+          altered.add(a.table)
+        }
+        for (const t of altered) wrap(`triggers of ${t}`, () => setupCrr(t, false))
+        for (const i of plan.createIndexes) wrap(i.sql, () => db.exec(i.sql))
+        loadTables()
+        rebuildView()
+        stmtCache.clear()
+      })
+    } catch (err) {
+      loadTables()
+      throw err
+    }
+    return change
+  }
+
+  // ---- merge
+  function apply (cs: Changeset): ApplyResult {
+    alive()
+    if (cs == null || !(cs.actor instanceof Uint8Array) || cs.actor.length !== 16) throw new MalformedChangesetError('changeset actor must be 16 bytes')
+    if (!Number.isSafeInteger(cs.version) || cs.version < 1) throw new MalformedChangesetError('changeset version must be a positive integer')
+    if (!Array.isArray(cs.seqs) || cs.seqs.length !== 2 || !Number.isSafeInteger(cs.seqs[0]) || !Number.isSafeInteger(cs.seqs[1]) || cs.seqs[0] < 0 || cs.seqs[0] > cs.seqs[1] || !Number.isSafeInteger(cs.lastSeq) || cs.seqs[1] > cs.lastSeq) {
+      throw new MalformedChangesetError('changeset seq range must satisfy 0 <= start <= end <= lastSeq')
+    }
+    if (!Array.isArray(cs.changes)) throw new MalformedChangesetError('changeset changes must be a list')
+    if (typeof cs.ts !== 'bigint') throw new MalformedChangesetError('changeset ts must be a bigint')
+    const actorHex = hex(cs.actor)
+    const base: Omit<ApplyResult, 'status'> = { actor: actorHex, version: cs.version, changed: 0 }
+    if (actorHex === siteHex) return { ...base, status: 'own' }
+    for (const c of cs.changes) {
+      if (c == null || c.seq < cs.seqs[0] || c.seq > cs.seqs[1]) throw new MalformedChangesetError('a change seq lies outside the changeset seq range')
+      if (!(c.pk instanceof Uint8Array)) throw new MalformedChangesetError('a change pk must be bytes')
+      if (c.siteId != null && hex(c.siteId) !== actorHex) throw new MalformedChangesetError('a change site id differs from the changeset actor')
+      if (c.dbVersion != null && c.dbVersion !== cs.version) throw new MalformedChangesetError('a change db_version differs from the changeset version')
+    }
+    const cur = books.get(actorHex)
+    if (cur != null && isKnown(cur, cs.version)) return { ...base, status: 'duplicate' }
+    const partial = cur?.partials.get(cs.version)
+    if (partial != null && removeRangesFrom([cs.seqs], partial.seqs).length === 0) return { ...base, status: 'duplicate' }
+    // validate before any write: unknown tables/columns reject the whole version
+    const groups = groupChanges(tables, cs.changes)
+    const complete = partial == null && cs.seqs[0] === 0 && cs.seqs[1] === cs.lastSeq
+    let status: ApplyResult['status'] = 'buffered'
+    let changed = 0
+    let touched: RowTouch[] = []
+    st.begin.run()
+    try {
+      const ord = ensureSite(cs.actor)
+      const book: Book = cur != null ? cloneBook(cur) : { ord, siteId: cs.actor, hex: actorHex, head: 0, gaps: [], partials: new Map() }
+      let all: { groups: typeof groups; ts: bigint } | undefined
+      if (complete) all = { groups, ts: cs.ts }
+      else {
+        const p = book.partials.get(cs.version) ?? { seqs: [], lastSeq: cs.lastSeq, ts: cs.ts }
+        if (p.lastSeq !== cs.lastSeq) throw new MalformedChangesetError(`chunk says last seq ${cs.lastSeq}, earlier chunks said ${p.lastSeq}`)
+        st.putBuffer.run(ord, cs.version, cs.seqs[0], cs.seqs[1], encodeChangeset(cs))
+        p.seqs = addRange(p.seqs, cs.seqs[0], cs.seqs[1])
+        book.partials.set(cs.version, p)
+        if (p.seqs.length === 1 && p.seqs[0]![0] === 0 && p.seqs[0]![1] === p.lastSeq) {
+          const chunks = (st.getBuffer.all(ord, cs.version) as { data: Buffer }[]).map(r => decodeChangeset(r.data))
+          const seen = new Set<number>()
+          const changes: Change[] = []
+          for (const ch of chunks) for (const c of ch.changes) if (!seen.has(c.seq)) { seen.add(c.seq); changes.push(c) }
+          all = { groups: groupChanges(tables, changes), ts: p.ts }
+          st.delBuffer.run(ord, cs.version)
+        } else {
+          markPartial(book, cs.version)
+        }
+      }
+      if (all != null) {
+        syncBit = true
+        try {
+          const r = mergeGroups(all.groups, { ord, siteId: cs.actor, version: cs.version }, siteIdOf)
+          changed = r.changed
+          touched = r.touched
+        } finally { syncBit = false }
+        const rows = new Map<string, SqlValue[][]>()
+        for (const t of touched) {
+          let l = rows.get(t.table)
+          if (l == null) { l = []; rows.set(t.table, l) }
+          l.push(t.pk)
+        }
+        st.putVersion.run(ord, cs.version, BigInt.asIntN(64, all.ts), cs.lastSeq, packInternal([...rows]))
+        markKnown(book, cs.version)
+        status = changed > 0 ? 'applied' : 'cleared'
+      }
+      bs.savePartial(book, cs.version)
+      bs.save(book)
+      st.commit.run()
+      books.set(actorHex, book)
+    } catch (err) {
+      if (db.inTransaction) st.rollback.run()
+      throw err
+    }
+    clock.update(cs.ts)
+    if (status !== 'buffered') emit('remote', touched)
+    return { ...base, status, changed }
+  }
+
+  // ---- sync
+  function summary (): SyncSummary {
+    alive()
+    return {
+      actors: [...books.values()].filter(b => b.head > 0 || b.partials.size > 0).map(b => ({
+        actor: b.siteId,
+        head: b.head,
+        gaps: b.gaps.map(r => [r[0], r[1]] as Range),
+        partials: [...b.partials].sort((x, y) => x[0] - y[0]).map(([version, p]) => ({ version, seqs: p.seqs.map(r => [r[0], r[1]] as Range), lastSeq: p.lastSeq }))
+      }))
+    }
+  }
+
+  function needs (remote: SyncSummary): SyncNeeds {
+    alive()
+    const out: SyncNeeds = { actors: [] }
+    for (const r of remote.actors) {
+      const h = hex(r.actor)
+      if (h === siteHex || r.head <= 0) continue
+      const mine = books.get(h)
+      const myHead = mine?.head ?? 0
+      const myGaps = mine?.gaps ?? []
+      const lacking = addRangesAll(myGaps.filter(g => g[0] <= r.head).map(g => [g[0], Math.min(g[1], r.head)] as Range), myHead < r.head ? [[myHead + 1, r.head]] : [])
+      const remoteFull = removeRangesFrom([[1, r.head]], r.gaps)
+      const remotePartials = new Map(r.partials.map(p => [p.version, p]))
+      let full = intersect(lacking, remoteFull)
+      const partial: { version: number; seqs: Range[] }[] = []
+      for (const [v, p] of mine?.partials ?? []) {
+        if (!contains(lacking, v)) continue
+        const have = p.seqs
+        if (contains(remoteFull, v)) {
+          full = removeRangesFrom(full, [[v, v]])
+          const miss = removeRangesFrom([[0, p.lastSeq]], have)
+          if (miss.length > 0) partial.push({ version: v, seqs: miss })
+        } else if (remotePartials.has(v)) {
+          const miss = removeRangesFrom(remotePartials.get(v)!.seqs, have)
+          if (miss.length > 0) partial.push({ version: v, seqs: miss })
+        }
+      }
+      for (const [v, p] of remotePartials) {
+        if (!contains(lacking, v) || mine?.partials.has(v) === true) continue
+        partial.push({ version: v, seqs: p.seqs.map(x => [x[0], x[1]] as Range) })
+      }
+      if (full.length > 0 || partial.length > 0) out.actors.push({ actor: r.actor, full, partial })
+    }
+    return out
+  }
+
+  function * serveGen (req: SyncNeeds): Generator<Changeset> {
+    for (const a of req.actors) {
+      const h = hex(a.actor)
+      const book = books.get(h)
+      if (book == null) continue
+      const emitVersion = function * (v: number, want?: Range[]): Generator<Changeset> {
+        const overlaps = (cs: Changeset): boolean => want == null || intersect([cs.seqs], want).length > 0
+        if (isKnown(book, v)) {
+          for (const cs of versionChangesets(book.ord, book.siteId, v)) if (overlaps(cs)) yield cs
+        } else if (book.partials.has(v)) {
+          for (const r of st.getBuffer.all(book.ord, v) as { data: Buffer }[]) {
+            const cs = decodeChangeset(r.data)
+            if (overlaps(cs)) yield cs
+          }
+        }
+      }
+      for (const [from, to] of a.full) {
+        for (let v = Math.max(1, from); v <= Math.min(to, book.head); v++) yield * emitVersion(v)
+      }
+      for (const p of a.partial) yield * emitVersion(p.version, p.seqs)
+    }
+  }
+
+  function changes (actor: Uint8Array, from: number, to: number): Change[] {
+    alive()
+    const book = books.get(hex(actor))
+    if (book == null) return []
+    const out: Change[] = []
+    for (const r of st.versionRange.iterate(book.ord, from, to) as IterableIterator<{ dbv: bigint; rows: Buffer }>) {
+      for (const c of versionChanges(tables, unpackInternal(r.rows) as RowList, book.ord, Number(r.dbv), book.siteId)) out.push(c)
+    }
+    return out
+  }
+
+  // ---- reads
+  function read (sql: string, params?: Statement['params']): QueryCursor {
+    alive()
+    let stmt: DbStatement
+    try { stmt = reader.prepare(sql) } catch (err) { throw sqlError(err, sql) }
+    if (!stmt.readonly || !stmt.reader) throw new StatementNotReadonlyError(`statement could write or returns no rows: ${sql.slice(0, 200)}`)
+    const columns = stmt.columns().map(c => ({ name: c.name, type: c.type }))
+    stmt.raw(true).safeIntegers(true)
+    const conv = (row: SqlValue[]): SqlValue[] => { for (let i = 0; i < row.length; i++) row[i] = looseValue(row[i]!); return row }
+    let it: IterableIterator<SqlValue[]>
+    try {
+      if (memory) {
+        // one connection: materialise so writes are not blocked by an open cursor
+        it = (stmt.all(...bindArgs(params)) as SqlValue[][]).map(conv)[Symbol.iterator]()
+      } else {
+        const inner = stmt.iterate(...bindArgs(params)) as IterableIterator<SqlValue[]>
+        it = (function * () { for (const r of inner) yield conv(r) })()
+        const ret = it.return?.bind(it)
+        it.return = (v?: unknown) => { inner.return?.(); return ret != null ? ret(v) : { done: true, value: undefined } }
+      }
+    } catch (err) { throw sqlError(err, sql) }
+    return { columns, rows: it, close () { it.return?.() } }
+  }
+
+  function schema (): SchemaInfo {
+    alive()
+    const rows = db.prepare("SELECT type, name, tbl_name AS tbl, sql FROM sqlite_master WHERE type IN ('table', 'index') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE '\\_\\_patina\\_%' ESCAPE '\\' AND name NOT LIKE '%\\_\\_crsql\\_%' ESCAPE '\\' ORDER BY rowid").all() as { type: string; name: string; tbl: string; sql: string }[]
+    const userTables = new Set(rows.filter(r => r.type === 'table').map(r => r.name))
+    return {
+      tables: rows.filter(r => r.type === 'table').map(r => ({
+        name: r.name,
+        sql: r.sql,
+        columns: tableColumns(db, r.name).map(c => ({ name: c.name, type: c.type, notNull: c.notNull, pk: c.pk, defaultValue: c.defaultValue }))
+      })),
+      indexes: rows.filter(r => r.type === 'index' && userTables.has(r.tbl)).map(r => ({ name: r.name, table: r.tbl, sql: r.sql }))
+    }
+  }
+
+  return {
+    siteId,
+    applySchema,
+    transaction: transaction as CrdtStore['transaction'],
+    read,
+    schema,
+    apply,
+    summary,
+    needs,
+    serve (req) { alive(); return serveGen(req) },
+    changes,
+    syncStatus () {
+      alive()
+      return [...books.values()].filter(b => b.head > 0 || b.partials.size > 0).map(b => ({
+        actor: b.hex,
+        head: b.head,
+        gaps: b.gaps.map(r => [r[0], r[1]] as Range),
+        partials: [...b.partials].sort((x, y) => x[0] - y[0]).map(([version, p]) => ({ version, seqs: p.seqs.map(r => [r[0], r[1]] as Range), lastSeq: p.lastSeq }))
+      }))
+    },
+    gapCount () {
+      alive()
+      let n = 0
+      for (const b of books.values()) if (b.hex !== siteHex) n += countRanges(b.gaps)
+      return n
+    },
+    onCommit (l) { listeners.add(l); return () => { listeners.delete(l) } },
+    async backup (dest, options) {
+      alive()
+      const signal = options?.signal
+      if (signal?.aborted === true) throw new AbortError()
+      const r = await db.backup(dest, {
+        progress ({ totalPages, remainingPages }) {
+          if (signal?.aborted === true) throw new AbortError()
+          options?.progress?.(totalPages - remainingPages, totalPages)
+          return 200
+        }
+      })
+      if (aborted(signal)) throw new AbortError()
+      options?.progress?.(r.totalPages, r.totalPages)
+    },
+    close () {
+      if (closed) return
+      closed = true
+      if (reader !== db) reader.close()
+      db.close()
+    }
+  }
+}
+
+function aborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }
+
+function addRangesAll (a: Range[], b: Range[]): Range[] {
+  let out: Range[] = []
+  for (const [x, y] of [...a, ...b]) out = addRange(out, x, y)
+  return out
+}
+
+export { clockName }

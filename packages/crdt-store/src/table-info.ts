@@ -1,0 +1,99 @@
+import type { Database } from 'better-sqlite3'
+
+/** SQLite column affinity, from the declared type. */
+export type Affinity = 'INTEGER' | 'TEXT' | 'BLOB' | 'REAL' | 'NUMERIC'
+
+/** A column as the store tracks it. */
+export interface ColumnMeta {
+  name: string
+  type: string
+  affinity: Affinity
+  notNull: boolean
+  defaultValue: string | null
+  /** 1-based position in the primary key, 0 otherwise. */
+  pk: number
+}
+
+/** A CRR table: primary-key columns (in key order) and tracked columns (in table order). */
+export interface CrrTable {
+  name: string
+  pks: ColumnMeta[]
+  cols: ColumnMeta[]
+  /** A single INTEGER PRIMARY KEY: the clock table can use a rowid key. */
+  intPk: boolean
+}
+
+/** Quotes an SQL identifier. */
+export function q (name: string): string {
+  return '"' + name.replaceAll('"', '""') + '"'
+}
+
+/** Quotes an SQL string literal. */
+export function lit (s: string): string {
+  return "'" + s.replaceAll("'", "''") + "'"
+}
+
+/** SQLite's affinity rules (section 3.1 of its datatype docs). */
+export function affinityOf (type: string): Affinity {
+  const t = type.toUpperCase()
+  if (t.includes('INT')) return 'INTEGER'
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return 'TEXT'
+  if (t.includes('BLOB') || t === '') return 'BLOB'
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'REAL'
+  return 'NUMERIC'
+}
+
+interface PragmaCol { cid: number; name: string; type: string; notnull: number; dflt_value: string | null; pk: number; hidden?: number }
+
+/** Columns of a table from `pragma_table_xinfo`, without generated/hidden columns. */
+export function tableColumns (db: Database, table: string): ColumnMeta[] {
+  const rows = db.prepare('SELECT * FROM pragma_table_xinfo(?)').all(table) as PragmaCol[]
+  return rows.filter(r => (r.hidden ?? 0) === 0).map(r => ({
+    name: r.name,
+    type: r.type,
+    affinity: affinityOf(r.type),
+    notNull: r.notnull !== 0,
+    defaultValue: r.dflt_value,
+    pk: r.pk
+  }))
+}
+
+/** Reads a table's shape as a CRR. */
+export function crrTable (db: Database, table: string): CrrTable {
+  const cols = tableColumns(db, table)
+  const pks = cols.filter(c => c.pk > 0).sort((a, b) => a.pk - b.pk)
+  const rest = cols.filter(c => c.pk === 0)
+  const intPk = pks.length === 1 && pks[0]!.type.toUpperCase() === 'INTEGER' && !isWithoutRowid(db, table)
+  return { name: table, pks, cols: rest, intPk }
+}
+
+function isWithoutRowid (db: Database, table: string): boolean {
+  const row = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined
+  return row != null && /\)\s*(STRICT\s*,\s*)?WITHOUT\s+ROWID/i.test(row.sql)
+}
+
+/** One broken CRR rule: which rule and a message naming the table. */
+export interface CrrViolation { rule: string; message: string }
+
+/**
+ * Checks cr-sqlite's rules for a CRR table; returns the first violation, or undefined. Rules: a
+ * non-null primary key, no UNIQUE besides the PK, no AUTOINCREMENT, no foreign keys, NOT NULL
+ * non-PK columns need a DEFAULT.
+ */
+export function crrViolation (db: Database, table: string): CrrViolation | undefined {
+  const exists = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined
+  if (exists == null) return { rule: 'table-missing', message: `table "${table}" does not exist` }
+  const uniq = db.prepare("SELECT name FROM pragma_index_list(?) WHERE origin != 'pk' AND \"unique\" = 1").all(table) as { name: string }[]
+  if (uniq.length > 0) return { rule: 'unique', message: `table "${table}" has a UNIQUE constraint or index besides the primary key (${uniq[0]!.name}); CRRs allow uniqueness only on the primary key` }
+  const cols = db.prepare('SELECT * FROM pragma_table_xinfo(?)').all(table) as PragmaCol[]
+  const pks = cols.filter(c => c.pk > 0)
+  if (pks.length === 0) return { rule: 'primary-key', message: `table "${table}" has no primary key; CRRs need a primary key` }
+  const nullable = pks.filter(c => c.notnull === 0)
+  if (nullable.length > 0) return { rule: 'primary-key-not-null', message: `table "${table}" has a nullable primary key column "${nullable[0]!.name}"; declare it NOT NULL` }
+  if (/autoincrement/i.test(exists.sql)) return { rule: 'autoincrement', message: `table "${table}" uses AUTOINCREMENT; two nodes would assign the same key to unrelated rows` }
+  const fks = db.prepare('SELECT count(*) AS n FROM pragma_foreign_key_list(?)').get(table) as { n: number }
+  if (fks.n > 0) return { rule: 'foreign-key', message: `table "${table}" has a FOREIGN KEY; CRRs may not have checked foreign keys (replication can violate them)` }
+  const nn = cols.filter(c => c.notnull !== 0 && c.dflt_value == null && c.pk === 0 && (c.hidden ?? 0) === 0)
+  if (nn.length > 0) return { rule: 'not-null-default', message: `table "${table}" has a NOT NULL column "${nn[0]!.name}" without a DEFAULT; give it a DEFAULT or make it nullable` }
+  return undefined
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import type { CommitEvent } from '../src/index.ts'
+import { hex, pull, stores } from './helpers.ts'
+
+const schema = 'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT); CREATE TABLE c (k TEXT NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (k, n))'
+
+function brief (ev: CommitEvent): unknown {
+  return [ev.source, ev.changes.map(c => [c.table, hex(c.pk), c.pkValues, c.kind]).sort()]
+}
+
+describe('commit notifications', () => {
+  it('reports local inserts, updates and deletes once per committed transaction', () => {
+    const [a] = stores(1, schema)
+    const evs: CommitEvent[] = []
+    const off = a!.onCommit(ev => evs.push(ev))
+    a!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x'), (2, 'y')" }, { sql: "INSERT INTO c VALUES ('k', 7)" }])
+    a!.transaction([{ sql: "UPDATE t SET a = 'z' WHERE id = 1" }, { sql: 'DELETE FROM t WHERE id = 2' }])
+    a!.transaction([{ sql: "INSERT INTO t VALUES (3, 'new')" }, { sql: "UPDATE t SET a = 'newer' WHERE id = 3" }])
+    a!.transaction([{ sql: 'UPDATE t SET a = a' }])
+    expect(() => a!.transaction([{ sql: "INSERT INTO t VALUES (9, 'x')" }, { sql: 'bad sql' }])).toThrow()
+    expect(evs.map(brief)).toEqual([
+      ['local', [['c', '020b016b0907', ['k', 7], 'insert'], ['t', '010901', [1], 'insert'], ['t', '010902', [2], 'insert']]],
+      ['local', [['t', '010901', [1], 'update'], ['t', '010902', [2], 'delete']]],
+      ['local', [['t', '010903', [3], 'insert']]]
+    ])
+    off()
+    a!.transaction([{ sql: "INSERT INTO t VALUES (4, 'x')" }])
+    expect(evs).toHaveLength(3)
+    a!.close()
+  })
+  it('reports merged rows as remote, and only rows that changed', () => {
+    const [a, b] = stores(2, schema)
+    a!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x'), (2, 'y')" }])
+    const evs: CommitEvent[] = []
+    b!.onCommit(ev => evs.push(ev))
+    pull(b!, a!)
+    a!.transaction([{ sql: "UPDATE t SET a = 'q' WHERE id = 1" }, { sql: 'DELETE FROM t WHERE id = 2' }])
+    pull(b!, a!)
+    pull(b!, a!)
+    expect(evs.map(brief)).toEqual([
+      ['remote', [['t', '010901', [1], 'insert'], ['t', '010902', [2], 'insert']]],
+      ['remote', [['t', '010901', [1], 'update'], ['t', '010902', [2], 'delete']]]
+    ])
+    a!.close(); b!.close()
+  })
+  it('keeps going when a listener throws', () => {
+    const [a] = stores(1, schema)
+    let n = 0
+    a!.onCommit(() => { throw new Error('listener bug') })
+    a!.onCommit(() => { n++ })
+    expect(a!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x')" }]).version).toBe(1)
+    expect(n).toBe(1)
+    a!.close()
+  })
+})

@@ -1,0 +1,164 @@
+/**
+ * Convergence properties on real `:memory:` stores: replicas write concurrently, their chunked
+ * changesets travel (through the codec) in random order with duplicates and chunks held back, and
+ * once everything is delivered — by broadcast or purely by summary/needs/serve/apply — every
+ * replica has the same tables, the same `crsql_changes` and no gaps. Set FC_SEED to replay.
+ */
+import fc from 'fast-check'
+import { describe, expect, test } from 'vitest'
+import { type Changeset, type CrdtStore, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
+import { fcParams } from './oracle/fc-config.ts'
+import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
+import { changeRows, snapshot } from './oracle/store-snapshot.ts'
+import { hex } from './oracle/typed-value.ts'
+
+interface Produced { origin: number; version: number; chunks: Changeset[] }
+
+function openReplicas (n: number, chunkBytes: number): CrdtStore[] {
+  const stores: CrdtStore[] = []
+  for (let i = 0; i < n; i++) {
+    let t = 1_700_000_000_000 + i
+    const s = openStore({ path: ':memory:', chunkBytes, now: () => t++ })
+    s.applySchema(RANDOM_SCHEMA)
+    stores.push(s)
+  }
+  return stores
+}
+
+const wire = (cs: Changeset): Changeset => decodeChangeset(encodeChangeset(cs))
+
+function at<T> (xs: readonly T[], i: number): T {
+  const v = xs[i % xs.length]
+  if (v === undefined) throw new RangeError('empty')
+  return v
+}
+
+/** Cells a version contributed, as the receiver attributes them (origin site, origin version). */
+function cellsOfVersion (store: CrdtStore, actor: Uint8Array, version: number): number {
+  return changeRows(store, `WHERE site_id = x'${hex(actor)}' AND db_version = ${version}`).length
+}
+
+function assertConverged (stores: readonly CrdtStore[], produced: readonly Produced[]): void {
+  const first = stores[0]
+  if (first === undefined) return
+  const want = snapshot(first)
+  for (const [i, s] of stores.entries()) {
+    expect(snapshot(s), `replica ${i} differs from replica 0`).toEqual(want)
+    expect(s.gapCount(), `replica ${i} gap count`).toBe(0)
+    for (const a of s.syncStatus()) {
+      expect(a.partials, `replica ${i} partials of ${a.actor}`).toEqual([])
+      expect(a.gaps, `replica ${i} gaps of ${a.actor}`).toEqual([])
+    }
+    // Every actor's head is the number of versions it produced.
+    for (const [o, origin] of stores.entries()) {
+      const versions = produced.filter(p => p.origin === o).length
+      const st = s.syncStatus().find(x => x.actor === hex(origin.siteId))
+      expect(st?.head ?? 0, `replica ${i}: head of actor ${o}`).toBe(versions)
+    }
+  }
+}
+
+const scenarioArb = fc.record({
+  replicas: fc.integer({ min: 3, max: 4 }),
+  chunkBytes: fc.constantFrom(64, 160, 512, 8192),
+  steps: fc.array(fc.oneof(
+    fc.record({ kind: fc.constant('write' as const), at: fc.nat(), tx: txArb({ pkChanges: true }) }),
+    fc.record({ kind: fc.constant('deliver' as const), which: fc.nat(), to: fc.nat(), keep: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }) })
+  ), { minLength: 1, maxLength: 24 })
+})
+
+describe('convergence (broadcast path)', () => {
+  test('random concurrent writes converge once every chunk is delivered in any order, duplicated', () => {
+    fc.assert(fc.property(scenarioArb, fc.gen(), (sc, g) => {
+      const stores = openReplicas(sc.replicas, sc.chunkBytes)
+      try {
+        const produced: Produced[] = []
+        // delivered[replica] = set of "origin:version:chunkIndex"
+        const delivered = stores.map(() => new Set<string>())
+        for (const step of sc.steps) {
+          if (step.kind === 'write') {
+            const origin = step.at % stores.length
+            const res = at(stores, origin).transaction(step.tx.map(sql => ({ sql })))
+            if (res.version !== null) {
+              expect(res.changesets.length).toBeGreaterThan(0)
+              produced.push({ origin, version: res.version, chunks: res.changesets.map(wire) })
+            } else {
+              expect(res.changesets).toEqual([])
+            }
+          } else if (produced.length > 0) {
+            const p = at(produced, step.which)
+            const to = step.to % stores.length
+            if (to === p.origin) continue
+            const target = at(stores, to)
+            p.chunks.forEach((cs, ci) => {
+              if (step.keep[ci % step.keep.length] !== true) return
+              target.apply(cs)
+              delivered[to]?.add(`${p.origin}:${p.version}:${ci}`)
+            })
+            // A version with a chunk missing must not be visible at all (atomic apply).
+            const complete = p.chunks.every((_, ci) => delivered[to]?.has(`${p.origin}:${p.version}:${ci}`))
+            if (!complete) {
+              expect(cellsOfVersion(target, at(stores, p.origin).siteId, p.version), `partial version ${p.version} of ${p.origin} leaked into ${to}`).toBe(0)
+            }
+          }
+        }
+        // Final delivery: every chunk to every replica, shuffled, some twice.
+        for (const [to, target] of stores.entries()) {
+          const all = produced.filter(p => p.origin !== to).flatMap(p => p.chunks)
+          const dupes = g(fc.subarray, all)
+          const order = g(fc.shuffledSubarray, [...all, ...dupes], { minLength: all.length + dupes.length })
+          for (const cs of order) target.apply(cs)
+        }
+        assertConverged(stores, produced)
+      } finally {
+        for (const s of stores) s.close()
+      }
+    }), fcParams(40))
+  })
+})
+
+describe('convergence (sync path)', () => {
+  test('replicas that never got broadcasts catch up purely by summary / needs / serve / apply', () => {
+    fc.assert(fc.property(scenarioArb, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }), fc.gen(), (sc, partialSyncs, g) => {
+      const stores = openReplicas(sc.replicas, sc.chunkBytes)
+      try {
+        const produced: Produced[] = []
+        for (const step of sc.steps) {
+          if (step.kind === 'write') {
+            const origin = step.at % stores.length
+            const res = at(stores, origin).transaction(step.tx.map(sql => ({ sql })))
+            if (res.version !== null) produced.push({ origin, version: res.version, chunks: res.changesets })
+          } else if (produced.length > 0) {
+            // Lossy broadcast: only some chunks arrive, leaving partial versions and gaps.
+            const p = at(produced, step.which)
+            const to = step.to % stores.length
+            if (to === p.origin) continue
+            p.chunks.forEach((cs, ci) => { if (step.keep[ci % step.keep.length] === true) at(stores, to).apply(wire(cs)) })
+          }
+        }
+        // A few random one-way syncs mid-way, through the codecs.
+        for (const [a, b] of partialSyncs) {
+          const from = at(stores, a)
+          const to = at(stores, b)
+          if (from === to) continue
+          for (const cs of from.serve(to.needs(from.summary()))) to.apply(wire(cs))
+        }
+        // Full anti-entropy in a random pair order, two rounds.
+        const pairs: Array<[number, number]> = []
+        for (let a = 0; a < stores.length; a++) for (let b = 0; b < stores.length; b++) if (a !== b) pairs.push([a, b])
+        for (let round = 0; round < 2; round++) {
+          for (const [a, b] of g(fc.shuffledSubarray, pairs, { minLength: pairs.length })) {
+            const from = at(stores, a)
+            const to = at(stores, b)
+            for (const cs of from.serve(to.needs(from.summary()))) to.apply(wire(cs))
+          }
+        }
+        assertConverged(stores, produced)
+        // Once converged, nobody needs anything from anybody.
+        for (const a of stores) for (const b of stores) if (a !== b) expect([...b.serve(a.needs(b.summary()))]).toEqual([])
+      } finally {
+        for (const s of stores) s.close()
+      }
+    }), fcParams(40))
+  })
+})

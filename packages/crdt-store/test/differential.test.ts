@@ -1,0 +1,247 @@
+/**
+ * Differential tests: the same writes on the real cr-sqlite (WASM build, the oracle) and on Patina
+ * stores with the same site ids, then the merged table contents and per-cell winners compared.
+ * See test/oracle/differential-world.ts for what "the same" means where Patina deliberately differs
+ * (merge-equal-values tie-break by site id).
+ */
+import { afterEach, describe, expect, test } from 'vitest'
+import { type Tx, type World, createWorld } from './oracle/differential-world.ts'
+import { type Typed, NULL, blob, int, real, sqlLiteral, text } from './oracle/typed-value.ts'
+
+const SCHEMA = [
+  'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b, c)',
+  'CREATE TABLE typed (id INTEGER PRIMARY KEY NOT NULL, i INTEGER, r REAL, s TEXT NOT NULL DEFAULT \'d\', n NUMERIC)',
+  'CREATE TABLE tags (k TEXT PRIMARY KEY NOT NULL)',
+  'CREATE TABLE m (x INTEGER NOT NULL, y TEXT NOT NULL, v, PRIMARY KEY (x, y))'
+]
+const TABLES = ['t', 'typed', 'tags', 'm']
+
+/** Values chosen to hit every branch of cr-sqlite's value order. */
+const DUEL_VALUES: readonly Typed[] = [
+  NULL,
+  int(0), int(1), int(-1), int(2), int(9007199254740993n), int(-(2n ** 63n)), int(2n ** 63n - 1n),
+  real(0.5), real(1), real(2), real(-2.25), real(1e300),
+  text(''), text('a'), text('ab'), text('b'), text('1'), text('é'),
+  // U+E000 sorts after U+1F600 in UTF-16 code units but before it in UTF-8 bytes.
+  text('\uE000'), text('\u{1F600}'),
+  blob([]), blob([0]), blob([0, 1]), blob([0xff])
+]
+
+let world: World | undefined
+afterEach(async () => {
+  await world?.close()
+  world = undefined
+})
+
+async function open (size: number, chunkBytes?: number): Promise<World> {
+  world = await createWorld({ size, schema: SCHEMA, tables: TABLES, sortSites: true, ...(chunkBytes !== undefined ? { chunkBytes } : {}) })
+  return world
+}
+
+describe('differential: value duels (equal col_version and cl)', () => {
+  test('every ordered pair of values on an untyped column', async () => {
+    const w = await open(2)
+    const rowsA: string[] = []
+    const rowsB: string[] = []
+    let id = 0
+    for (const va of DUEL_VALUES) {
+      for (const vb of DUEL_VALUES) {
+        id++
+        rowsA.push(`(${id}, ${sqlLiteral(va)})`)
+        rowsB.push(`(${id}, ${sqlLiteral(vb)})`)
+      }
+    }
+    await w.write(0, `INSERT INTO t (id, a) VALUES ${rowsA.join(', ')}`)
+    await w.write(1, `INSERT INTO t (id, a) VALUES ${rowsB.join(', ')}`)
+    await w.check(0, 'before sync')
+    await w.syncAll()
+    await w.checkConverged('after sync')
+  })
+
+  test('typed columns convert by affinity before the duel', async () => {
+    const w = await open(2)
+    const vals = [int(1), real(1), real(1.5), text('12'), text('1.5'), text('x'), blob([1]), NULL]
+    const rowsA: string[] = []
+    const rowsB: string[] = []
+    let id = 0
+    for (const va of vals) {
+      for (const vb of vals) {
+        id++
+        rowsA.push(`(${id}, ${sqlLiteral(va)}, ${sqlLiteral(va)}, ${sqlLiteral(va.type === 'null' ? text('') : va)}, ${sqlLiteral(va)})`)
+        rowsB.push(`(${id}, ${sqlLiteral(vb)}, ${sqlLiteral(vb)}, ${sqlLiteral(vb.type === 'null' ? text('') : vb)}, ${sqlLiteral(vb)})`)
+      }
+    }
+    await w.write(0, `INSERT INTO typed (id, i, r, s, n) VALUES ${rowsA.join(', ')}`)
+    await w.write(1, `INSERT INTO typed (id, i, r, s, n) VALUES ${rowsB.join(', ')}`)
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('concurrent updates of an already shared row (col_version 2 on both sides)', async () => {
+    const w = await open(3)
+    await w.write(0, 'INSERT INTO t (id, a, b, c) VALUES (1, 1, 1, 1), (2, 1, 1, 1), (3, 1, 1, 1)')
+    await w.syncAll()
+    await w.write(0, "UPDATE t SET a = 'x', b = 5 WHERE id = 1")
+    await w.write(1, "UPDATE t SET a = 'y', b = 5 WHERE id = 1")
+    await w.write(2, "UPDATE t SET a = 'x', b = 4.5 WHERE id = 1")
+    await w.write(1, 'UPDATE t SET c = NULL WHERE id = 2')
+    await w.write(2, "UPDATE t SET c = x'00' WHERE id = 2")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+})
+
+describe('differential: causal length', () => {
+  test('delete beats a concurrent update, even an update made several times', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO t (id, a, b) VALUES (1, 'a', 'b'), (2, 'a', 'b')")
+    await w.syncAll()
+    await w.write(0, 'DELETE FROM t WHERE id IN (1, 2)')
+    await w.write(1, "UPDATE t SET a = 'z' WHERE id = 1")
+    for (let k = 0; k < 5; k++) await w.write(2, `UPDATE t SET b = ${k} WHERE id = 2`)
+    await w.sync(1, 2)
+    await w.check(2, 'partial')
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('delete + re-insert beats a concurrent update of the old incarnation', async () => {
+    const w = await open(2)
+    await w.write(0, "INSERT INTO t (id, a, b, c) VALUES (1, 'a', 'b', 'c')")
+    await w.syncAll()
+    await w.write(0, 'DELETE FROM t WHERE id = 1')
+    await w.write(0, "INSERT INTO t (id, a) VALUES (1, 'new')")
+    for (let k = 0; k < 4; k++) await w.write(1, `UPDATE t SET a = 'old${k}', b = ${k} WHERE id = 1`)
+    await w.sync(0, 1)
+    await w.check(1, 'one way')
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('concurrent deletes of the same row (equal causal length) and concurrent re-inserts', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO t (id, a) VALUES (1, 'a'), (2, 'b')")
+    await w.syncAll()
+    await w.write(0, 'DELETE FROM t WHERE id = 1')
+    await w.write(1, 'DELETE FROM t WHERE id = 1')
+    await w.write(0, 'DELETE FROM t WHERE id = 2')
+    await w.write(2, 'DELETE FROM t WHERE id = 2')
+    await w.syncAll()
+    await w.checkConverged('deleted')
+    await w.write(1, "INSERT INTO t (id, a, b) VALUES (1, 'one', 1)")
+    await w.write(2, "INSERT INTO t (id, a, b) VALUES (1, 'two', 1)")
+    await w.write(0, "INSERT INTO t (id, a, b) VALUES (2, 'zero', 0)")
+    await w.syncAll()
+    await w.checkConverged('re-inserted')
+  })
+
+  test('resurrection reaches a replica that never saw the delete', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO t (id, a, b, c) VALUES (1, 'a', 'b', 'c')")
+    await w.syncAll()
+    await w.write(0, 'DELETE FROM t WHERE id = 1')
+    await w.sync(0, 1)
+    await w.write(1, "INSERT INTO t (id, b) VALUES (1, 'reborn')")
+    // Replica 2 still has the first incarnation and keeps editing it.
+    await w.write(2, "UPDATE t SET a = 'stale', c = 'stale' WHERE id = 1")
+    await w.write(2, "UPDATE t SET a = 'stale2' WHERE id = 1")
+    await w.sync(1, 2)
+    await w.check(2, 'resurrected on 2')
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('delete / re-insert cycles on several replicas', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO t (id, a) VALUES (1, 'v0')")
+    await w.syncAll()
+    for (let k = 0; k < 3; k++) {
+      await w.write(k, 'DELETE FROM t WHERE id = 1')
+      await w.write(k, `INSERT INTO t (id, a, b) VALUES (1, 'v${k}', ${k})`)
+      await w.write((k + 1) % 3, `DELETE FROM t WHERE id = 1`)
+    }
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('INSERT OR REPLACE of a live row', async () => {
+    const w = await open(2)
+    await w.write(0, "INSERT INTO t (id, a, b) VALUES (1, 'a', 'b'), (2, 'a', 'b')")
+    await w.syncAll()
+    await w.write(0, "INSERT OR REPLACE INTO t (id, a, b) VALUES (1, 'a', 'r')")
+    await w.write(1, "UPDATE t SET a = 'u' WHERE id = 1")
+    await w.write(1, "INSERT OR REPLACE INTO tags (k) VALUES ('x')")
+    await w.write(0, "INSERT OR REPLACE INTO tags (k) VALUES ('x')")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+})
+
+describe('differential: tables and columns', () => {
+  test('pk-only table: inserts, deletes and re-inserts race', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO tags (k) VALUES ('a'), ('b'), ('c')")
+    await w.write(1, "INSERT INTO tags (k) VALUES ('b'), ('d')")
+    await w.syncAll()
+    await w.write(0, "DELETE FROM tags WHERE k IN ('a', 'b')")
+    await w.write(1, "DELETE FROM tags WHERE k = 'b'")
+    await w.write(1, "INSERT INTO tags (k) VALUES ('b')")
+    await w.write(2, "DELETE FROM tags WHERE k = 'd'")
+    await w.write(2, "INSERT INTO tags (k) VALUES ('d')")
+    await w.write(2, "DELETE FROM tags WHERE k = 'd'")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('composite primary keys', async () => {
+    const w = await open(2)
+    await w.write(0, "INSERT INTO m (x, y, v) VALUES (1, 'a', 1), (1, 'b', 2), (-5, '', 3), (2, 'é', 4)")
+    await w.write(1, "INSERT INTO m (x, y, v) VALUES (1, 'a', 10), (9007199254740993, 'big', 5)")
+    await w.syncAll()
+    await w.write(1, "DELETE FROM m WHERE x = 1 AND y = 'b'")
+    await w.write(0, "UPDATE m SET v = 'x' WHERE y = 'é'")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('col_version races: more edits beat a bigger value', async () => {
+    const w = await open(2)
+    await w.write(0, 'INSERT INTO t (id, a) VALUES (1, 0)')
+    await w.syncAll()
+    for (let k = 1; k <= 3; k++) await w.write(0, `UPDATE t SET a = ${k} WHERE id = 1`)
+    await w.write(1, 'UPDATE t SET a = 1000 WHERE id = 1')
+    // Setting the same value again is not a change (no col_version bump).
+    await w.write(1, 'UPDATE t SET a = 1000 WHERE id = 1')
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('different columns edited on different replicas all survive', async () => {
+    const w = await open(3)
+    await w.write(0, "INSERT INTO t (id, a, b, c) VALUES (1, 'a', 'b', 'c')")
+    await w.syncAll()
+    await w.write(0, "UPDATE t SET a = 'A' WHERE id = 1")
+    await w.write(1, "UPDATE t SET b = 'B' WHERE id = 1")
+    await w.write(2, "UPDATE t SET c = 'C' WHERE id = 1")
+    await w.write(2, "UPDATE t SET c = 'C2', a = 'A2' WHERE id = 1")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+
+  test('broadcast path: transactions delivered in reverse order and twice', async () => {
+    const w = await open(3, 256)
+    const txs: Tx[] = []
+    txs.push(await w.write(0, "INSERT INTO t (id, a, b) VALUES (1, 'a', 'b'), (2, 'a', 'b'), (3, 'a', 'b')"))
+    txs.push(await w.write(0, "UPDATE t SET a = 'a2' WHERE id = 1"))
+    txs.push(await w.write(0, 'DELETE FROM t WHERE id = 2'))
+    txs.push(await w.write(0, "INSERT INTO t (id, c) VALUES (2, 'again')"))
+    txs.push(await w.write(1, "INSERT INTO t (id, a, b) VALUES (3, 'z', 'z')"))
+    txs.push(await w.write(1, "WITH RECURSIVE s(v) AS (SELECT 10 UNION ALL SELECT v + 1 FROM s WHERE v < 40) INSERT INTO t (id, a) SELECT v, printf('%0200d', v) FROM s"))
+    for (const to of [0, 1, 2]) {
+      for (const tx of [...txs].reverse()) await w.deliver(tx, to)
+      for (const tx of txs) await w.deliver(tx, to)
+    }
+    await w.checkConverged()
+    expect(txs[5]?.patina.length ?? 0, 'a 31 x 200-byte insert must be chunked at chunkBytes 256').toBeGreaterThan(1)
+  })
+})

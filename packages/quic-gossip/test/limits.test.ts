@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { multiaddr } from '@multiformats/multiaddr'
+import { BROADCAST_PROTOCOL, SYNC_PROTOCOL, createGossipNode } from '../src/index.ts'
+import type { GossipInit } from '../src/index.ts'
+import { FramedStream } from '../src/framed-stream.ts'
+import { dialerHandshake } from '../src/handshake.ts'
+import { MemoryVersionStore, startMember, stopCluster, waitFor } from '../src/testing/index.ts'
+import type { ClusterMember } from '../src/testing/index.ts'
+
+let running: ClusterMember[] = []
+afterEach(async () => {
+  await stopCluster(running)
+  running = []
+})
+
+const factory = async (init: GossipInit) => await createGossipNode({ ...init, sync: { auto: false, ...init.sync } })
+
+describe('per-stream limits', () => {
+  it('slow-loris streams are cut off by time limits and counted', async () => {
+    const victim = await startMember(factory, { handshakeTimeoutMs: 300, frameTimeoutMs: 300 })
+    const attacker = await startMember(factory)
+    running.push(victim, attacker)
+    const target = multiaddr(victim.node.multiaddrs[0] ?? '')
+    // 1: never says hello
+    const silent = await attacker.node.libp2p.dialProtocol(target, BROADCAST_PROTOCOL)
+    await waitFor(() => victim.node.stats().framesRejected === 1, { message: 'silent stream not cut off' })
+    const inbound = (): number => victim.node.libp2p.getConnections().flatMap((c) => c.streams)
+      .filter((x) => x.protocol === BROADCAST_PROTOCOL && x.direction === 'inbound' && x.status === 'open').length
+    await waitFor(() => inbound() === 0, { message: 'the victim kept the silent stream open' })
+    expect(silent.protocol).toBe(BROADCAST_PROTOCOL)
+    // 2: admitted, then trickles a frame that never completes
+    const s = await attacker.node.libp2p.dialProtocol(target, BROADCAST_PROTOCOL)
+    const fs = new FramedStream(s, { maxFrameBytes: 1 << 20 })
+    await dialerHandshake(fs, BROADCAST_PROTOCOL, victim.node.peerId, { clusterId: 0, localPeerId: attacker.node.peerId, localAddr: '/ip4/127.0.0.1/udp/1/quic-v1', timeoutMs: 2000 })
+    s.send(new Uint8Array([0, 0, 0, 100, 1, 2, 3]))
+    await waitFor(() => victim.node.stats().framesRejected === 2, { message: 'partial frame not cut off' })
+    await waitFor(() => inbound() === 0, { message: 'the victim kept the trickling stream open' })
+    expect(victim.store.size).toBe(0)
+  })
+
+  it('refuses sync sessions past maxConcurrentServed, and serves again afterwards', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    class SlowStore extends MemoryVersionStore {
+      async * serveSlowly (needs: Uint8Array): AsyncIterable<Uint8Array> {
+        await gate
+        yield * super.serve(needs)
+      }
+    }
+    const server = await startMember(factory, { sync: { maxConcurrentServed: 1 } })
+    const slow = new SlowStore()
+    for (let i = 0; i < 10; i++) slow.write(new Uint8Array([i]))
+    server.node.attachSync({
+      summary: () => slow.summary(),
+      needs: (r) => slow.needs(r),
+      serve: (n) => slow.serveSlowly(n),
+      apply: (c) => { slow.apply(c) }
+    })
+    const a = await startMember(factory)
+    const b = await startMember(factory)
+    running.push(server, a, b)
+    for (const m of [a, b]) m.node.setMembers([{ addr: server.node.multiaddrs[0] ?? '', peerId: server.node.peerId }])
+    const first = a.node.syncNow()
+    await waitFor(() => server.node.stats().syncChunksServed === 0 && a.node.stats().bytesReceived > 0)
+    // wait until a's session holds the only slot, then b is turned away
+    await waitFor(async () => {
+      const r = await b.node.syncNow()
+      return r.errors === 1 && server.node.stats().syncBusy > 0
+    }, { message: 'second session was not refused' })
+    release()
+    expect((await first).chunks).toBeGreaterThan(0)
+    expect(a.store.size).toBe(10)
+    await waitFor(async () => { await b.node.syncNow(); return b.store.size === 10 })
+  })
+})

@@ -1,0 +1,230 @@
+import { resolveConfig } from './config.ts'
+import type { SwimConfig, SwimConfigInput } from './config.ts'
+import { AbortError, InvalidConfigError, NotStartedError } from './errors.ts'
+import { SwimCore, validateIdentity } from './swim-core.ts'
+import { typedEventTarget } from './typed-event-target.ts'
+import type { TypedEventTarget } from './typed-event-target.ts'
+import { createUdpTransport } from './udp-transport.ts'
+import type { PacketTransport } from './udp-transport.ts'
+import type { AbortOptions, Clock, MemberInfo, Notification, Random, Runtime, Timer } from './types.ts'
+
+/** A minimal logger; the agent passes pino child loggers. */
+export interface SwimLogger {
+  debug: (obj: object, msg?: string) => void
+  info: (obj: object, msg?: string) => void
+  warn: (obj: object, msg?: string) => void
+}
+
+/** The identity as given to `createSwim`: `addr` may be left out when `bind` is used. */
+export interface SwimIdentityInit {
+  id: string
+  addr?: string
+  meta?: Uint8Array
+}
+
+/** Options of `createSwim`. */
+export interface SwimInit {
+  identity: SwimIdentityInit
+  /** "host:port" to bind the built-in UDP transport. Exactly one of `bind` and `transport`. */
+  bind?: string
+  /** A datagram transport (e.g. over libp2p streams); its `close` is called by `stop`. */
+  transport?: PacketTransport
+  /** Bare addresses announced to on start. */
+  seeds?: string[]
+  /** A preset name or a partial config over `lan`. */
+  config?: SwimConfigInput
+  /** Renewal stamp; default the wall clock in ms so a restart supersedes its previous life. */
+  generation?: number
+  clock?: Clock
+  random?: Random
+  logger?: SwimLogger
+}
+
+/** Events of a running member. */
+export interface SwimEvents {
+  [key: string]: Event
+  'member:up': CustomEvent<MemberInfo>
+  'member:down': CustomEvent<MemberInfo>
+  'member:left': CustomEvent<MemberInfo>
+  'member:updated': CustomEvent<MemberInfo>
+  'member:suspect': CustomEvent<MemberInfo>
+  'broadcast': CustomEvent<{ key: string, payload: Uint8Array }>
+  'packet:error': CustomEvent<{ error: Error, from: string }>
+}
+
+/** A running SWIM member: the core on real timers over a transport. */
+export interface SwimNode extends TypedEventTarget<SwimEvents> {
+  readonly id: string
+  /** The advertised address (known after `start` when binding port 0). */
+  readonly addr: string
+  readonly config: SwimConfig
+  /** Packets rejected by the core (malformed, other cluster). */
+  readonly packetErrors: number
+  start: (options?: AbortOptions) => Promise<void>
+  stop: (options?: AbortOptions) => Promise<void>
+  leave: (options?: AbortOptions) => Promise<void>
+  rejoin: () => void
+  join: (addrs: string[], options?: AbortOptions) => Promise<void>
+  members: () => MemberInfo[]
+  self: () => MemberInfo
+  updateMeta: (meta: Uint8Array) => void
+  broadcast: (key: string, payload: Uint8Array) => void
+  localHealth: () => number
+}
+
+const eventNames = {
+  'member-up': 'member:up',
+  'member-down': 'member:down',
+  'member-left': 'member:left',
+  'member-updated': 'member:updated',
+  'member-suspect': 'member:suspect'
+} as const
+
+/**
+ * Creates a SWIM member. With `bind` it owns a UDP socket; with `transport` it runs over the given
+ * channel. Nothing happens until `start()`.
+ */
+export function createSwim (init: SwimInit): SwimNode {
+  const config = resolveConfig(init.config)
+  if ((init.bind === undefined) === (init.transport === undefined)) throw new InvalidConfigError('createSwim needs exactly one of `bind` and `transport`')
+  if (init.bind === undefined && init.identity.addr === undefined) throw new InvalidConfigError('identity.addr is required with a custom transport')
+  validateIdentity(init.identity.id, init.identity.addr ?? 'pending', init.identity.meta ?? new Uint8Array(0), config.maxMetaSize)
+  const clock: Clock = init.clock ?? { now: () => performance.now() }
+  const random: Random = init.random ?? { next: Math.random }
+  const events = typedEventTarget<SwimEvents>()
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  const leaveWaiters = new Set<() => void>()
+  let transport: PacketTransport | undefined = init.transport
+  let core: SwimCore | undefined
+  let unsubscribe: (() => void) | undefined
+  let addr = init.identity.addr ?? ''
+  let packetErrors = 0
+  let state: 'new' | 'started' | 'stopped' = 'new'
+
+  const runtime: Runtime = {
+    send (to, bytes) {
+      try {
+        transport?.send(to, bytes)
+      } catch (err) {
+        init.logger?.warn({ err, to }, 'swim send failed')
+      }
+    },
+    schedule (timer: Timer, afterMs: number) {
+      if (state !== 'started') return
+      const handle = setTimeout(() => {
+        timers.delete(handle)
+        if (state !== 'started' || core === undefined) return
+        core.handleTimer(timer, runtime)
+      }, Math.max(0, afterMs))
+      timers.add(handle)
+    },
+    notify (n: Notification) {
+      if (n.type === 'leave-disseminated') {
+        for (const w of leaveWaiters) w()
+        return
+      }
+      if (n.type === 'broadcast') {
+        events.dispatchEvent(new CustomEvent('broadcast', { detail: { key: n.key, payload: n.payload } }))
+        return
+      }
+      if (n.type === 'refuted') {
+        init.logger?.info({ incarnation: n.incarnation }, 'refuted a suspicion about this member')
+        return
+      }
+      events.dispatchEvent(new CustomEvent(eventNames[n.type], { detail: n.member }))
+    }
+  }
+
+  const need = (): SwimCore => {
+    if (core === undefined || state !== 'started') throw new NotStartedError()
+    return core
+  }
+
+  const node: SwimNode = Object.assign(events, {
+    id: init.identity.id,
+    addr: '',
+    config,
+    packetErrors: 0,
+
+    async start (options?: AbortOptions): Promise<void> {
+      options?.signal?.throwIfAborted()
+      if (state === 'started') return
+      if (state === 'stopped') throw new NotStartedError('A stopped swim node cannot be started again; create a new one')
+      if (init.bind !== undefined) {
+        const udp = await createUdpTransport(init.bind, options)
+        transport = udp
+        if (addr === '') addr = udp.address
+      }
+      core = new SwimCore({ identity: { id: init.identity.id, addr, ...(init.identity.meta !== undefined ? { meta: init.identity.meta } : {}) }, config, clock, random, generation: init.generation ?? Date.now() })
+      const c = core
+      unsubscribe = transport!.onPacket((bytes, from) => {
+        if (state !== 'started') return
+        try {
+          c.handleData(bytes, runtime)
+        } catch (err) {
+          packetErrors++
+          const error = err instanceof Error ? err : new Error(String(err))
+          init.logger?.debug({ err: error, from }, 'dropped packet')
+          events.dispatchEvent(new CustomEvent('packet:error', { detail: { error, from } }))
+        }
+      })
+      state = 'started'
+      c.start(runtime)
+      if (init.seeds !== undefined && init.seeds.length > 0) c.join(init.seeds, runtime)
+    },
+
+    async stop (options?: AbortOptions): Promise<void> {
+      options?.signal?.throwIfAborted()
+      if (state === 'stopped') return
+      state = 'stopped'
+      for (const t of timers) clearTimeout(t)
+      timers.clear()
+      unsubscribe?.()
+      transport?.close?.()
+      for (const w of leaveWaiters) w()
+    },
+
+    async leave (options?: AbortOptions): Promise<void> {
+      const c = need()
+      options?.signal?.throwIfAborted()
+      await new Promise<void>((resolve, reject) => {
+        const done = (): void => {
+          clearTimeout(cap)
+          leaveWaiters.delete(done)
+          options?.signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        const onAbort = (): void => {
+          clearTimeout(cap)
+          leaveWaiters.delete(done)
+          reject(new AbortError('leave aborted'))
+        }
+        const cap = setTimeout(done, config.leaveTimeout)
+        leaveWaiters.add(done)
+        options?.signal?.addEventListener('abort', onAbort, { once: true })
+        c.leave(runtime)
+      })
+    },
+
+    rejoin (): void {
+      need().rejoin(runtime)
+    },
+
+    async join (addrs: string[], options?: AbortOptions): Promise<void> {
+      options?.signal?.throwIfAborted()
+      need().join(addrs, runtime)
+    },
+
+    members: (): MemberInfo[] => core?.members() ?? [],
+    self: (): MemberInfo => core?.self() ?? { id: init.identity.id, addr, meta: init.identity.meta ?? new Uint8Array(0), incarnation: 0, generation: 0, state: 'alive' },
+    updateMeta (meta: Uint8Array): void { need().updateMeta(meta, runtime) },
+    broadcast (key: string, payload: Uint8Array): void {
+      need().addBroadcast(key, payload)
+    },
+    localHealth: (): number => core?.localHealth() ?? 0
+  })
+  // Object.assign copies getter values, so the live properties are defined afterwards
+  Object.defineProperty(node, 'addr', { get: () => addr, enumerable: true })
+  Object.defineProperty(node, 'packetErrors', { get: () => packetErrors, enumerable: true })
+  return node
+}

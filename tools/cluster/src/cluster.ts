@@ -1,0 +1,269 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { admin } from './admin.ts'
+import { freePorts } from './free-port.ts'
+import { waitFor } from './wait-for.ts'
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** Options of `createCluster`. */
+export interface ClusterInit {
+  /** Number of agents. */
+  nodes: number
+  /** Schema SQL written to every node's schema file. */
+  schema?: string
+  /** Parent directory for node data (default: a fresh temp dir, removed by `destroy`). */
+  baseDir?: string
+  /** Extra environment for every agent (e.g. `PATINA_LOG__LEVEL`). */
+  env?: Record<string, string>
+  /** SWIM preset (default `local`: fast failure detection on loopback). */
+  swimPreset?: 'local' | 'lan' | 'wan'
+  /** Anti-entropy interval bounds in ms (default 300–1000). */
+  syncIntervalMs?: [number, number]
+  /** The agent entry (default: apps/agent/src/bin.ts of this repository). */
+  agentEntry?: string
+  /** Node binary (default: the one running the harness). */
+  nodeBinary?: string
+  /**
+   * Extra node flags for every agent (default `--max-semi-space-size=2`: a small young generation keeps
+   * an agent's peak RSS under load below 200 MiB at little CPU cost).
+   */
+  nodeArgs?: string[]
+  /** Extra TOML appended to every node's config. */
+  extraToml?: string
+  /** Time allowed for one node to start serving (default 30 s). */
+  startTimeoutMs?: number
+}
+
+/** One agent process of the cluster. */
+export interface ClusterNode {
+  readonly index: number
+  readonly name: string
+  readonly dir: string
+  readonly configPath: string
+  readonly dbPath: string
+  readonly adminPath: string
+  readonly logPath: string
+  /** `127.0.0.1:port` of the HTTP API. */
+  readonly apiAddr: string
+  /** `127.0.0.1:port` (UDP) of gossip. */
+  readonly gossipAddr: string
+  /** Actor id (hex) and peer id, known once started. */
+  actorId: string
+  peerId: string
+  readonly running: boolean
+  readonly pid: number | undefined
+}
+
+/** Content digest of a node, from the admin socket. */
+export interface NodeContent { hash: string; rows: number; tables: Record<string, number> }
+
+/** A running local cluster. */
+export interface Cluster {
+  readonly baseDir: string
+  readonly nodes: readonly ClusterNode[]
+  /** Starts every node (in order; each bootstraps from all the others). */
+  start(options?: { signal?: AbortSignal }): Promise<void>
+  /** Starts one node (after a kill or stop) and waits until it serves. */
+  startNode(i: number, options?: { signal?: AbortSignal }): Promise<void>
+  /** SIGKILL: no leave, no flush. */
+  kill9(i: number): Promise<void>
+  /** SIGTERM: graceful leave; waits for the exit. */
+  stopNode(i: number, options?: { timeoutMs?: number }): Promise<number | null>
+  /** kill -9 then start again with the same data, ports and identity. */
+  restart(i: number): Promise<void>
+  /** Cuts traffic between the two groups (both directions), through each node's admin test hook. */
+  partition(groupA: readonly number[], groupB: readonly number[]): Promise<void>
+  /** Removes every partition. */
+  heal(): Promise<void>
+  /** Runs statements through node `i`'s HTTP API; resolves with the response body. */
+  exec(i: number, statements: unknown[], options?: { signal?: AbortSignal }): Promise<{ results: Array<{ rows_affected?: number; error?: string }>; version?: number | null }>
+  /** Reads through node `i`'s HTTP API. */
+  query(i: number, statement: unknown, options?: { signal?: AbortSignal }): Promise<unknown[][]>
+  /** Sends an admin command to node `i`. */
+  admin(i: number, command: unknown): Promise<unknown[]>
+  content(i: number): Promise<NodeContent>
+  /** Waits until every running node has the same content hash and no gaps; resolves with the hash. */
+  waitConverged(options?: { timeoutMs?: number; nodes?: readonly number[] }): Promise<string>
+  /** Stops every node (SIGTERM, then SIGKILL after a grace period). */
+  stop(): Promise<void>
+  /** Stops and deletes the temp directory (when the harness created it). */
+  destroy(): Promise<void>
+}
+
+interface NodeState extends ClusterNode {
+  child: ChildProcess | undefined
+  exited: Promise<number | null> | undefined
+}
+
+/** Creates (but does not start) a cluster of `nodes` agents on 127.0.0.1. */
+export async function createCluster (init: ClusterInit): Promise<Cluster> {
+  const ownDir = init.baseDir === undefined
+  const baseDir = init.baseDir ?? mkdtempSync(join(tmpdir(), 'patina-cluster-'))
+  const [udp, tcp] = [await freePorts('udp', init.nodes), await freePorts('tcp', init.nodes)]
+  const entry = init.agentEntry ?? join(REPO_ROOT, 'apps/agent/src/bin.ts')
+  const nodeBin = init.nodeBinary ?? process.execPath
+  const schemaPath = join(baseDir, 'schema.sql')
+  writeFileSync(schemaPath, init.schema ?? '')
+  const nodes: NodeState[] = []
+  for (let i = 0; i < init.nodes; i++) {
+    const dir = join(baseDir, `n${i}`)
+    mkdirSync(dir, { recursive: true })
+    nodes.push({
+      index: i,
+      name: `n${i}`,
+      dir,
+      configPath: join(dir, 'patina.toml'),
+      dbPath: join(dir, 'patina.db'),
+      adminPath: join(dir, 'admin.sock'),
+      logPath: join(dir, 'agent.log'),
+      apiAddr: `127.0.0.1:${tcp[i] ?? 0}`,
+      gossipAddr: `127.0.0.1:${udp[i] ?? 0}`,
+      actorId: '',
+      peerId: '',
+      child: undefined,
+      exited: undefined,
+      get running () { return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null },
+      get pid () { return this.child?.pid }
+    })
+  }
+  for (const n of nodes) {
+    const bootstrap = nodes.filter(o => o !== n).map(o => JSON.stringify(o.gossipAddr)).join(', ')
+    writeFileSync(n.configPath, [
+      '[db]', `path = ${JSON.stringify(n.dbPath)}`, `schema_paths = [${JSON.stringify(schemaPath)}]`,
+      '[api]', `addr = ${JSON.stringify(n.apiAddr)}`,
+      '[gossip]', `addr = ${JSON.stringify(n.gossipAddr)}`, `bootstrap = [${bootstrap}]`,
+      '[admin]', `path = ${JSON.stringify(n.adminPath)}`,
+      '[log]', 'format = "json"', 'colors = false',
+      init.extraToml ?? ''
+    ].join('\n') + '\n')
+  }
+  const sync = init.syncIntervalMs ?? [300, 1000]
+  const env = { ...process.env, PATINA_SWIM_PRESET: init.swimPreset ?? 'local', PATINA_SYNC_INTERVAL_MS: `${sync[0]},${sync[1]}`, ...init.env }
+
+  const node = (i: number): NodeState => {
+    const n = nodes[i]
+    if (n === undefined) throw new RangeError(`no node ${i}`)
+    return n
+  }
+
+  const startNode = async (i: number, options?: { signal?: AbortSignal }): Promise<void> => {
+    const n = node(i)
+    if (n.running) return
+    const log = openSync(n.logPath, 'a')
+    const child = spawn(nodeBin, [...(init.nodeArgs ?? ['--max-semi-space-size=2']), '--conditions=@patina/source', '--disable-warning=ExperimentalWarning', entry, 'agent', '-c', n.configPath], { stdio: ['ignore', log, log], env, cwd: n.dir })
+    closeSync(log)
+    n.child = child
+    n.exited = new Promise(resolve => { child.once('exit', code => { resolve(code) }) })
+    const info = await waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`node ${n.name} exited (${child.exitCode ?? child.signalCode}); log:\n${tail(n.logPath)}`)
+      const [v] = await admin(n.adminPath, 'Listening', 2000)
+      return v as { actor: string; peerId: string }
+    }, { timeoutMs: init.startTimeoutMs ?? 30_000, intervalMs: 100, what: `node ${n.name} to serve`, ...(options?.signal !== undefined ? { signal: options.signal } : {}) }).catch((err: unknown) => {
+      if (child.exitCode !== null || child.signalCode !== null) throw err
+      throw new Error(`${(err as Error).message}; log:\n${tail(n.logPath)}`)
+    })
+    n.actorId = info.actor
+    n.peerId = info.peerId
+  }
+
+  const kill9 = async (i: number): Promise<void> => {
+    const n = node(i)
+    if (!n.running) return
+    n.child?.kill('SIGKILL')
+    await n.exited
+  }
+
+  const stopNode = async (i: number, options?: { timeoutMs?: number }): Promise<number | null> => {
+    const n = node(i)
+    if (!n.running) return n.child?.exitCode ?? null
+    n.child?.kill('SIGTERM')
+    const timeout = new Promise<'timeout'>(resolve => { setTimeout(() => { resolve('timeout') }, options?.timeoutMs ?? 10_000).unref() })
+    const r = await Promise.race([n.exited, timeout])
+    if (r === 'timeout') { n.child?.kill('SIGKILL'); await n.exited; return null }
+    return r ?? null
+  }
+
+  const api = async (i: number, path: string, body: unknown, signal?: AbortSignal): Promise<Response> => {
+    const res = await fetch(`http://${node(i).apiAddr}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal !== undefined ? { signal } : {}) })
+    if (!res.ok) throw new Error(`node ${i} ${path}: ${res.status} ${await res.text()}`)
+    return res
+  }
+
+  const content = async (i: number): Promise<NodeContent> => {
+    const [v] = await admin(node(i).adminPath, 'ContentHash')
+    return v as NodeContent
+  }
+
+  const cluster: Cluster = {
+    baseDir,
+    nodes,
+    async start (options) {
+      // The first node starts alone; the rest start in parallel and bootstrap to everyone.
+      await startNode(0, options)
+      await Promise.all(nodes.slice(1).map(async n => { await startNode(n.index, options) }))
+    },
+    startNode,
+    kill9,
+    stopNode,
+    async restart (i) {
+      await kill9(i)
+      await startNode(i)
+    },
+    async partition (groupA, groupB) {
+      const ids = (g: readonly number[]): string[] => g.flatMap(i => [node(i).actorId, node(i).peerId])
+      // Nodes that are down are skipped: the running side's block already cuts the link both ways.
+      await Promise.all([
+        ...groupA.filter(i => node(i).running).map(async i => await admin(node(i).adminPath, { Test: { Partition: { peers: ids(groupB) } } })),
+        ...groupB.filter(i => node(i).running).map(async i => await admin(node(i).adminPath, { Test: { Partition: { peers: ids(groupA) } } }))
+      ])
+    },
+    async heal () {
+      await Promise.all(nodes.filter(n => n.running).map(async n => await admin(n.adminPath, { Test: 'Heal' })))
+    },
+    async exec (i, statements, options) {
+      const res = await api(i, '/v1/transactions', statements, options?.signal)
+      return await res.json() as { results: Array<{ rows_affected?: number; error?: string }>; version?: number | null }
+    },
+    async query (i, statement, options) {
+      const res = await api(i, '/v1/queries', statement, options?.signal)
+      const rows: unknown[][] = []
+      for (const line of (await res.text()).split('\n')) {
+        if (line.trim() === '') continue
+        const ev = JSON.parse(line) as Record<string, unknown>
+        if (ev.row !== undefined) rows.push((ev.row as [number, unknown[]])[1])
+        if (ev.error !== undefined) throw new Error(`node ${i} query: ${String(ev.error)}`)
+      }
+      return rows
+    },
+    admin: async (i, command) => await admin(node(i).adminPath, command),
+    content,
+    async waitConverged (options) {
+      const which = options?.nodes ?? nodes.filter(n => n.running).map(n => n.index)
+      return await waitFor(async () => {
+        const hashes = await Promise.all(which.map(async i => await content(i)))
+        const gaps = await Promise.all(which.map(async i => ((await admin(node(i).adminPath, 'Health'))[0] as { gaps: number }).gaps))
+        const first = hashes[0]?.hash
+        if (first === undefined) return undefined
+        return hashes.every(h => h.hash === first) && gaps.every(g => g === 0) ? first : undefined
+      }, { timeoutMs: options?.timeoutMs ?? 60_000, intervalMs: 100, what: 'every node to reach the same content' })
+    },
+    async stop () {
+      await Promise.all(nodes.map(async n => await stopNode(n.index, { timeoutMs: 5000 })))
+    },
+    async destroy () {
+      await cluster.stop()
+      if (ownDir) rmSync(baseDir, { recursive: true, force: true })
+    }
+  }
+  return cluster
+}
+
+/** The last lines of a log file, for error messages. */
+export function tail (path: string, lines = 30): string {
+  if (!existsSync(path)) return '(no log)'
+  return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n')
+}
