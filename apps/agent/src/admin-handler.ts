@@ -40,8 +40,9 @@ export function adminHandler (agent: Agent): AdminHandler {
         break
       case 'Backup': {
         const path = (body as { path?: unknown } | null)?.path
+        const keepIdentity = (body as { keep_identity?: unknown } | null)?.keep_identity === true
         if (typeof path !== 'string' || path === '') throw new AdminProtocolError('Backup needs {"path": "<file>"}')
-        await agent.backup(path, { signal })
+        await agent.backup(path, { signal, keepIdentity })
         return [{ path }]
       }
       case 'Test':

@@ -1,5 +1,5 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net'
-import { mkdirSync, rmSync, existsSync } from 'node:fs'
+import { mkdirSync, rmSync, existsSync, chmodSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { encodeFrame, FrameDecoder } from './admin-frame.ts'
 import { AdminProtocolError } from './errors.ts'
@@ -80,6 +80,8 @@ export function createAdminServer (init: AdminServerInit): AdminServer {
         srv.once('error', reject)
         srv.listen(init.path, () => { srv.off('error', reject); resolve() })
       })
+      // Admin commands can back up, reload and partition the node: owner only.
+      chmodSync(init.path, 0o600)
     },
     async stop () {
       abort.abort()

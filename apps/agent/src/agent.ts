@@ -1,33 +1,33 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
-import { openStore, encodeChangeset, decodeChangeset } from '@patina/crdt-store'
+import { openStore, encodeChangeset } from '@patina/crdt-store'
 import type { Changeset, CrdtStore } from '@patina/crdt-store'
 import { createSwim, resolveConfig } from '@patina/swim-membership'
 import { createGossipNode } from '@patina/quic-gossip'
-import * as apiServerModule from '@patina/api-server'
-import type { ApiStore, Statement } from '@patina/api-server'
+import { createApiServer, createPgServer as defaultPgServer } from '@patina/api-server'
+import type { Statement } from '@patina/api-server'
 import type { Logger } from 'pino'
 import { type AgentConfig, toQuicMultiaddr } from './config.ts'
 import { createLogger } from './logger.ts'
 import { createMetrics, serveMetrics, LagWindow, type AgentMetrics } from './metrics.ts'
-import { createAdminServer, type AdminServer } from './admin-server.ts'
+import { createAdminServer, socketAnswers, type AdminServer } from './admin-server.ts'
 import { adminHandler } from './admin-handler.ts'
 import { readSchemaFiles } from './schema-files.ts'
 import { fatalCode } from './fatal.ts'
-import { FatalStorageError } from './errors.ts'
+import { FatalStorageError, NodeRunningError, ListenError } from './errors.ts'
 import { contentHash, type ContentHash } from './content-hash.ts'
 import { PartitionFilter } from './adapters/partition.ts'
-import { encodeMemberMeta, decodeMemberMeta } from './adapters/member-meta.ts'
+import { encodeMemberMeta } from './adapters/member-meta.ts'
+import { memberList, gossipPeers, type AgentMember } from './adapters/membership-view.ts'
+import { createPayloadHandler } from './adapters/payload-handler.ts'
 import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
 import { createApiStore } from './adapters/api-store.ts'
 import { createSyncPort, changesetKey } from './adapters/sync-port.ts'
-import { ntp64ToMs } from './adapters/hlc.ts'
 
-/** The PG endpoint factory of api-server, as the agent calls it. */
-type PgServerFactory = (init: { store: ApiStore; addr: string; auth?: { user?: string; password: string }; logger?: unknown }) => {
-  start(options?: { signal?: AbortSignal }): Promise<{ host: string; port: number }>
-  stop(options?: { signal?: AbortSignal }): Promise<void>
-}
+export type { AgentMember }
+
+/** The PG endpoint factory (api-server's `createPgServer` or a stand-in with its signature). */
+export type PgServerFactory = typeof defaultPgServer
 
 /** Options of `createAgent`. */
 export interface AgentInit {
@@ -40,6 +40,8 @@ export interface AgentInit {
   swimPreset?: 'lan' | 'wan' | 'local'
   /** Sync interval bounds, ms (default the gossip package's 1–15 s). */
   syncIntervalMs?: { min: number; max: number }
+  /** The PG endpoint factory (default: `@patina/api-server`'s `createPgServer`). */
+  createPgServer?: PgServerFactory
 }
 
 /** Where a running agent listens. */
@@ -49,17 +51,6 @@ export interface Listening {
   gossip: string[]
   admin: string
   prometheus?: string
-}
-
-/** A cluster member as the CLI and the harness see it. */
-export interface AgentMember {
-  id: string
-  addr: string
-  state: 'alive' | 'suspect' | 'down' | 'left'
-  incarnation: number
-  peerId?: string
-  api?: string
-  self: boolean
 }
 
 /** A running Patina node. */
@@ -94,7 +85,8 @@ export interface Agent {
   heal(): void
   contentHash(): ContentHash
   gapCount(): number
-  backup(dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void }): Promise<void>
+  /** Consistent snapshot; without `keepIdentity` the copy forgets this node's actor id (safe to seed other nodes). */
+  backup(dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void; keepIdentity?: boolean }): Promise<void>
   rejoin(options?: { signal?: AbortSignal }): Promise<void>
 }
 
@@ -108,6 +100,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
   const metrics = init.metrics ?? createMetrics({ defaultMetrics: true })
   if (config.db.path !== ':memory:') mkdirSync(dirname(config.db.path), { recursive: true })
   const schemaFiles = readSchemaFiles(config.db.schemaPaths)
+  // Two nodes on one database would share an actor id: refuse before touching the file.
+  if (await socketAnswers(config.admin.path)) throw new NodeRunningError(`a node is already running with admin socket ${config.admin.path}; stop it first or use another [admin] path and [db] path`)
   let store: CrdtStore
   try {
     store = openStore({ path: config.db.path })
@@ -145,10 +139,12 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
       throw err
     }
   }
+  let fatalError: Error | undefined
   const onFatal = (err: Error): void => {
     if (state === 'stopping' || state === 'stopped') return
+    fatalError = err
     logger.fatal({ err: err.message }, 'fatal storage error, stopping the node')
-    void agent.stop({ leave: true }).finally(() => { resolveStopped({ fatal: err }) })
+    void agent.stop({ leave: true })
   }
 
   const broadcastChangesets = async (changesets: readonly Changeset[], options?: { signal?: AbortSignal }): Promise<void> => {
@@ -173,79 +169,25 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     for (const [s, n] of Object.entries(counts)) metrics.members.set({ state: s }, n)
   })
 
-  const onPayload = (payload: Uint8Array, meta: { key: string; from: string }): boolean => {
-    if (partition.isAddrBlocked(meta.from)) {
-      metrics.gossipDropped.inc({ reason: 'partitioned' })
-      return false
-    }
-    let cs
-    try {
-      cs = decodeChangeset(payload)
-    } catch (err) {
-      metrics.gossipDropped.inc({ reason: 'malformed' })
-      logger.warn({ err: (err as Error).message, from: meta.from }, 'dropped a malformed changeset')
-      return false
-    }
-    try {
-      const result = guard(() => store.apply(cs))
-      const fresh = result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
-      metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
-      if (fresh) {
-        const ms = ntp64ToMs(cs.ts)
-        if (ms !== undefined) {
-          const now = Date.now()
-          const l = Math.max(0, (now - ms) / 1000)
-          lag.add(now, l)
-          metrics.applyLag.observe(l)
-        }
-      }
-      return fresh
-    } catch (err) {
-      metrics.changesetsApplied.inc({ result: 'error' })
-      logger.warn({ err: (err as Error).message, name: (err as Error).name, key: meta.key }, 'could not apply a changeset')
-      return false
-    }
-  }
+  const onPayload = createPayloadHandler({ store, guard, partition, metrics, lag, logger, now: () => Date.now() })
 
-  const memberList = (): AgentMember[] => {
-    const out: AgentMember[] = []
-    for (const m of swim?.members() ?? []) {
-      const meta = decodeMemberMeta(m.meta)
-      out.push({
-        id: meta?.actor ?? m.id,
-        addr: m.addr,
-        state: m.state,
-        incarnation: m.incarnation,
-        ...(meta !== undefined ? { peerId: meta.peerId } : {}),
-        ...(meta?.api !== undefined ? { api: meta.api } : {}),
-        self: m.id === actorId
-      })
-    }
-    if (!out.some(m => m.self)) {
-      out.unshift({ id: actorId, addr: listening.gossip[0] ?? config.gossip.addr, state: 'alive', incarnation: 0, ...(gossip !== undefined ? { peerId: gossip.peerId } : {}), ...(listening.api[0] !== undefined ? { api: listening.api[0] } : {}), self: true })
-    }
-    return out
-  }
+  const members = (): AgentMember[] => memberList(swim?.members() ?? [], {
+    actor: actorId,
+    addr: listening.gossip[0] ?? config.gossip.addr,
+    ...(gossip !== undefined ? { peerId: gossip.peerId } : {}),
+    ...(listening.api[0] !== undefined ? { api: listening.api[0] } : {})
+  })
 
   const pushMembers = (): void => {
     if (gossip === undefined || swim === undefined) return
-    const alive: Array<{ addr: string; peerId?: string }> = []
-    for (const m of swim.members()) {
-      if (m.id === actorId || m.state !== 'alive') continue
-      const meta = decodeMemberMeta(m.meta)
-      if (meta !== undefined) partition.learn(meta.actor, meta.peerId, m.addr)
-      if (meta !== undefined && meta.clusterId !== config.gossip.clusterId) continue
-      if (partition.isBlocked(meta?.actor) || partition.isBlocked(meta?.peerId) || partition.isAddrBlocked(m.addr)) continue
-      alive.push({ addr: m.addr, ...(meta !== undefined ? { peerId: meta.peerId } : {}) })
-    }
-    gossip.setMembers(alive)
+    gossip.setMembers(gossipPeers(swim.members(), actorId, config.gossip.clusterId, partition))
   }
 
   const cluster = {
-    members: () => memberList().map(m => ({ id: m.id, addr: m.addr, state: m.state, incarnation: m.incarnation })),
+    members: () => members().map(m => ({ id: m.id, addr: m.addr, state: m.state, incarnation: m.incarnation })),
     health: () => ({
       gaps: store.gapCount(),
-      members: memberList().filter(m => m.state === 'alive').length,
+      members: members().filter(m => m.state === 'alive').length,
       p99Lag: lag.p99(Date.now()),
       queueSize: 0
     })
@@ -287,9 +229,9 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
         })
         services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop() } })
-        await gossip.start(signal !== undefined ? { signal } : {})
-        gossip.onPayload(onPayload)
+        // Handlers first, so nothing that arrives right after listening starts is missed.
         const g = gossip
+        g.onPayload(onPayload)
         g.attachSync(createSyncPort({
           store,
           guard,
@@ -300,6 +242,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
             g.markSeen(key)
           }
         }))
+        await listening_('gossip.addr', config.gossip.addr, async () => { await gossip?.start(signal !== undefined ? { signal } : {}) })
         const gossipAddrs = gossip.multiaddrs
         const apiAddrPlaceholder = config.api.addr[0]
 
@@ -357,7 +300,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         // 3. API (HTTP, then PG)
         const apiAddrs: string[] = []
         for (const addr of config.api.addr) {
-          const server = apiServerModule.createApiServer({
+          const server = createApiServer({
             store: apiStore,
             cluster,
             addr,
@@ -368,13 +311,12 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
             onRequest: (info) => { metrics.apiRequests.inc({ route: info.route, status: String(info.status) }) }
           })
           services.unshift({ name: `api ${addr}`, stop: async () => { await server.stop() } })
-          const a = await server.start(signal !== undefined ? { signal } : {})
+          const a = await listening_('api.addr', addr, async () => await server.start(signal !== undefined ? { signal } : {}))
           apiAddrs.push(`${a.host}:${a.port}`)
         }
         let pgAddr: string | undefined
         if (config.api.pgAddr !== null) {
-          const createPgServer = (apiServerModule as unknown as Record<string, unknown>).createPgServer as PgServerFactory | undefined
-          if (createPgServer === undefined) throw new Error('api.pg.addr is set but this build has no PostgreSQL endpoint')
+          const createPgServer = init.createPgServer ?? defaultPgServer
           const pg = createPgServer({
             store: apiStore,
             addr: config.api.pgAddr,
@@ -382,7 +324,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
             logger: logger.child({ component: 'pg' })
           })
           services.unshift({ name: 'pg', stop: async () => { await pg.stop() } })
-          const a = await pg.start(signal !== undefined ? { signal } : {})
+          const a = await listening_('api.pg.addr', config.api.pgAddr, async () => await pg.start(signal !== undefined ? { signal } : {}))
           pgAddr = `${a.host}:${a.port}`
         }
         // The real API port is known only now (port 0); tell the cluster.
@@ -398,7 +340,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         // 5. metrics
         let promAddr: string | undefined
         if (config.telemetry.prometheusAddr !== null) {
-          const prom = await serveMetrics(metrics.registry, config.telemetry.prometheusAddr, signal !== undefined ? { signal } : {})
+          const promAddr_ = config.telemetry.prometheusAddr
+          const prom = await listening_('telemetry.prometheus.addr', promAddr_, async () => await serveMetrics(metrics.registry, promAddr_, signal !== undefined ? { signal } : {}))
           services.unshift({ name: 'prometheus', stop: prom.close })
           promAddr = prom.address
         }
@@ -436,7 +379,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
       try { store.close() } catch (err) { logger.warn({ err: (err as Error).message }, 'error closing the store') }
       state = 'stopped'
       logger.info('patina node stopped')
-      resolveStopped({})
+      resolveStopped(fatalError !== undefined ? { fatal: fatalError } : {})
     },
     async transaction (statements, options) {
       const out = await apiStore.transaction(statements as readonly Statement[], options)
@@ -450,7 +393,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         cursor.close()
       }
     },
-    members: memberList,
+    members,
     syncStatus: () => guard(() => store.syncStatus()),
     reload,
     async syncNow (options) {
@@ -470,7 +413,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     contentHash: () => guard(() => contentHash(store)),
     gapCount: () => store.gapCount(),
     async backup (dest, options) {
-      await store.backup(dest, { ...(options?.signal !== undefined ? { signal: options.signal } : {}), ...(options?.progress !== undefined ? { progress: options.progress } : {}) })
+      await store.backup(dest, { ...(options?.signal !== undefined ? { signal: options.signal } : {}), ...(options?.progress !== undefined ? { progress: options.progress } : {}), ...(options?.keepIdentity === true ? { keepIdentity: true } : {}) })
     },
     async rejoin (options) {
       options?.signal?.throwIfAborted()
@@ -478,4 +421,15 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     }
   }
   return agent
+}
+
+/** Runs a listen step; a failure becomes a ListenError naming the config key and address. */
+async function listening_<T> (key: string, addr: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (err) {
+    const msg = (err as Error).message
+    const reason = /address already in use|EADDRINUSE/i.test(msg) ? 'address already in use' : /EACCES|permission denied/i.test(msg) ? 'permission denied' : /EADDRNOTAVAIL|cannot assign/i.test(msg) ? 'address not available on this machine' : msg.split('\n')[0]
+    throw new ListenError(`cannot listen on ${addr} (${key}): ${reason}`, { cause: err })
+  }
 }

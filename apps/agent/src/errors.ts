@@ -77,3 +77,12 @@ export class TemplateError extends Error {
     this.name = 'TemplateError'
   }
 }
+
+/** A listener (gossip, API, PG, metrics) could not bind its address. */
+export class ListenError extends Error {
+  static name = 'ListenError'
+  constructor (message = 'cannot listen', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ListenError'
+  }
+}

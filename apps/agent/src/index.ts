@@ -7,7 +7,7 @@
 export { loadConfig, parseHostPort, toQuicMultiaddr } from './config.ts'
 export type { AgentConfig, LoadConfigInit } from './config.ts'
 export { createAgent } from './agent.ts'
-export type { Agent, AgentInit, AgentMember, Listening } from './agent.ts'
+export type { Agent, AgentInit, AgentMember, Listening, PgServerFactory } from './agent.ts'
 export { createAdminServer, socketAnswers } from './admin-server.ts'
 export type { AdminServer, AdminServerInit, AdminCommand, AdminHandler } from './admin-server.ts'
 export { adminRequest } from './admin-client.ts'

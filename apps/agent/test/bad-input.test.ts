@@ -116,4 +116,18 @@ describe('bad input end to end', () => {
     expect(missing.code).toBe(2)
     expect(missing.stderr).toMatch(/db\.schema_paths: cannot read schema path/)
   })
+
+  it('a taken port or a second node on the same data is refused with a clear message', async () => {
+    const dir = tempDir()
+    const a = await agentAt(dir, 'a', 'CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, v TEXT);')
+    // same admin socket and database: refused before the database is touched
+    const twin = await runPatina(['agent', '--db-path', join(dir, 'a', 'patina.db'), '--admin-path', join(dir, 'a', 'admin.sock')], { env: { PATINA_API__ADDR: '127.0.0.1:0', PATINA_GOSSIP__ADDR: '127.0.0.1:0' } })
+    expect(twin.code).toBe(1)
+    expect(twin.stderr).toMatch(/a node is already running with admin socket/)
+    // the API port of the running node
+    const taken = await runPatina(['agent', '--db-path', join(dir, 'b', 'patina.db'), '--api-addr', a.listening.api[0]!], { env: { PATINA_GOSSIP__ADDR: '127.0.0.1:0' } })
+    expect(taken.code).toBe(1)
+    expect(taken.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+ \(api\.addr\): address already in use/)
+    expect((await post(a, '/v1/queries', 'SELECT 1')).status).toBe(200)
+  })
 })

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { openStore } from '@patina/crdt-store'
 import type { Agent } from '../src/agent.ts'
 import { startAgents, eventually } from './support/in-process.ts'
 import { runPatina } from './support/cli.ts'
@@ -88,10 +89,26 @@ describe('patina CLI against a running node', () => {
     }
   })
 
-  it('backup through the running node; keygen prints a secret and an identity', async () => {
+  it('backup through the running node, restore elsewhere; keygen prints a secret and an identity', async () => {
     const b = await runPatina([...flags, 'backup', join(dir, 'snap.db'), '--json'])
     expect(b.code, b.stderr).toBe(0)
     expect(JSON.parse(b.stdout)).toMatchObject({ mode: 'online' })
+    // restore: a new actor id by default, the snapshot's with --keep-actor-id; the data either way
+    const other = ['--admin-path', join(dir, 'other.sock')]
+    const fresh = await runPatina([...other, '--db-path', join(dir, 'r1', 'p.db'), 'restore', join(dir, 'snap.db'), '--json'])
+    expect(fresh.code, fresh.stderr).toBe(0)
+    expect((JSON.parse(fresh.stdout) as { actor: string }).actor).not.toBe(agent.actorId)
+    const same = await runPatina([...flags, 'backup', join(dir, 'snap-id.db'), '--keep-actor-id', '--json'])
+    expect(same.code, same.stderr).toBe(0)
+    const kept = await runPatina([...other, '--db-path', join(dir, 'r2', 'p.db'), 'restore', join(dir, 'snap-id.db'), '--keep-actor-id', '--json'])
+    expect(kept.code, kept.stderr).toBe(0)
+    expect((JSON.parse(kept.stdout) as { actor: string }).actor).toBe(agent.actorId)
+    for (const db of [join(dir, 'r1', 'p.db'), join(dir, 'r2', 'p.db')]) {
+      const s = openStore({ path: db })
+      const cur = s.read('SELECT count(*) FROM svc')
+      expect([...cur.rows][0]?.[0]).toBeGreaterThanOrEqual(1)
+      s.close()
+    }
     const k = await runPatina(['keygen', '--identity', join(dir, 'id.key'), '--json'])
     expect(k.code, k.stderr).toBe(0)
     const key = JSON.parse(k.stdout) as { secret: string; peerId: string }

@@ -80,6 +80,15 @@ describe('three agents in one process over real QUIC', () => {
     expect(Array.isArray(a.syncStatus())).toBe(true)
   })
 
+  it('a write sent as a query is refused as not readonly and writes nothing', async () => {
+    const [a] = agents as [Agent]
+    const before = a.contentHash()
+    const res = await post(a, '/v1/queries', 'DELETE FROM todo')
+    expect(res.status).toBe(400)
+    expect(await res.text()).toMatch(/not read-?only|could write/)
+    expect(a.contentHash()).toEqual(before)
+  })
+
   it('a write of an unknown table is a clear error and nothing is written', async () => {
     const [a] = agents as [Agent]
     const before = a.contentHash()

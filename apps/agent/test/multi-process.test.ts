@@ -41,16 +41,25 @@ describe('multi-process cluster', () => {
       await waitUntil(() => acked.size >= 100)
       await c.kill9(3)
       await c.partition([4], [0, 1, 2, 3])
+      // the partition is real: node 0 stops seeing node 4 as alive
+      const isolated = c.nodes[4]!.actorId
+      await waitUntilAsync(async () => {
+        const members = (await c.admin(0, { Cluster: 'Members' }))[0] as Array<{ id: string; state: string }>
+        return members.find(m => m.id === isolated)?.state !== 'alive'
+      })
+      partitionSeenAt = acked.size
       await waitUntil(() => acked.size >= 400)
       await c.startNode(3)
       await waitUntil(() => acked.size >= 700)
       await c.heal()
     }
+    let partitionSeenAt = -1
     const chaosDone = chaos().then(() => undefined, (err: unknown) => err)
     await Promise.all([0, 1, 2, 3, 4].map(writer))
     stop = true
     const chaosError = await chaosDone
     if (chaosError !== undefined) throw chaosError
+    expect(partitionSeenAt).toBeGreaterThan(0)
     await c.heal()
     const hash = await c.waitConverged({ timeoutMs: 90_000 })
     expect(hash).toMatch(/^[0-9a-f]{64}$/)
@@ -66,6 +75,13 @@ describe('multi-process cluster', () => {
       for (const [k, v] of shared) expect(sharedTried.some(s => s.k === k && s.v === v)).toBe(true)
     }
     expect(acked.size).toBeGreaterThan(700)
+    // SIGTERM is a graceful leave: the others see the node as left, not down
+    expect(await c.stopNode(4)).toBe(0)
+    const leftId = c.nodes[4]!.actorId
+    await waitUntilAsync(async () => {
+      const members = (await c.admin(0, { Cluster: 'Members' }))[0] as Array<{ id: string; state: string }>
+      return members.find(m => m.id === leftId)?.state === 'left'
+    })
   }, 180_000)
 })
 
@@ -74,5 +90,13 @@ async function waitUntil (pred: () => boolean, timeoutMs = 60_000): Promise<void
   while (!pred()) {
     if (Date.now() > deadline) throw new Error('timed out')
     await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+async function waitUntilAsync (pred: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await pred()) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise(resolve => setTimeout(resolve, 100))
   }
 }

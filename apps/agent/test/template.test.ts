@@ -17,6 +17,12 @@ describe('renderTemplate', () => {
     expect(calls).toHaveLength(1)
   })
 
+  it('keeps newlines as written; -%> trims one (the README example)', async () => {
+    const tpl = '<% const backends = await it.sql("SELECT name, port FROM svc ORDER BY name") %>\n<% for (const b of backends) { -%>\nserver <%= b.name %> 127.0.0.1:<%= b.port %>\n<% } -%>\n'
+    const { output } = await renderTemplate(tpl, async () => ({ columns: ['name', 'port'], rows: [['a', 1], ['b', 2]] }))
+    expect(output).toBe('\nserver a 127.0.0.1:1\nserver b 127.0.0.1:2\n')
+  })
+
   it('turns template mistakes into TemplateError', async () => {
     await expect(renderTemplate('<%= it.nope() %>', async () => ({ columns: [], rows: [] }))).rejects.toMatchObject({ name: 'TemplateError' })
     await expect(renderTemplate('<% if ( %>', async () => ({ columns: [], rows: [] }))).rejects.toMatchObject({ name: 'TemplateError' })

@@ -1,10 +1,11 @@
 /**
- * api-query: point-lookup queries per second over HTTP (32 concurrent keep-alive clients, NDJSON),
- * against the same lookups through the store directly in this process.
+ * api-query: point-lookup queries per second over HTTP (32 concurrent keep-alive clients in a
+ * worker thread, NDJSON), against the same lookups through the store directly in this process.
  */
 import { createApiServer } from '../src/index.ts'
 import { createSqliteApiStore } from '../test/support/sqlite-store.ts'
-import { keepAliveAgent, postText, report } from './http-client.ts'
+import { report } from './http-client.ts'
+import { runLoad } from './run-load.ts'
 
 const CLIENTS = 32
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
@@ -31,21 +32,10 @@ function direct (): number {
 
 const server = createApiServer({ store, addr: '127.0.0.1:0' })
 const { port } = await server.start()
-const agent = keepAliveAgent(CLIENTS)
 try {
   const base = direct()
-  let next = 0
-  let bad = 0
-  const end = performance.now() + SECONDS * 1000
-  const t0 = performance.now()
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (performance.now() < end && next < MAX_Q) {
-      const id = 1 + (next++ % ROWS)
-      const r = await postText(agent, port, '/v1/queries', JSON.stringify(['SELECT id, v, n FROM t WHERE id = ?', [id]]))
-      if (r.status !== 200 || !r.text.includes(`"row":[1,[${id},`)) bad++
-    }
-  }))
-  const rate = next / ((performance.now() - t0) / 1000)
-  if (bad > 0) throw new Error(`${bad} queries failed`)
+  const r = await runLoad({ port, kind: 'query', clients: CLIENTS, seconds: SECONDS, max: MAX_Q, rows: ROWS })
+  if (r.bad > 0) throw new Error(`${r.bad} queries failed`)
+  const rate = r.done / r.seconds
   report('api-query', 'http_point_queries_per_s_32_clients', rate, 'q/s', base, rate / base)
-} finally { agent.destroy(); await server.stop(); store.close() }
+} finally { await server.stop(); store.close() }

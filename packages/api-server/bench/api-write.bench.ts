@@ -1,10 +1,12 @@
 /**
  * api-write: single-statement transactions per second over HTTP with 32 concurrent keep-alive
- * clients, against the same transactions through the store directly in this process.
+ * clients (in a worker thread), against the same transactions through the store directly in this
+ * process.
  */
 import { createApiServer } from '../src/index.ts'
 import { createSqliteApiStore } from '../test/support/sqlite-store.ts'
-import { keepAliveAgent, postText, report } from './http-client.ts'
+import { report } from './http-client.ts'
+import { runLoad } from './run-load.ts'
 
 const CLIENTS = 32
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
@@ -29,23 +31,11 @@ async function http (): Promise<number> {
   const store = createSqliteApiStore({ schema })
   const server = createApiServer({ store, addr: '127.0.0.1:0' })
   const { port } = await server.start()
-  const agent = keepAliveAgent(CLIENTS)
   try {
-    let next = 0
-    let failed = 0
-    const end = performance.now() + SECONDS * 1000
-    const t0 = performance.now()
-    await Promise.all(Array.from({ length: CLIENTS }, async () => {
-      while (performance.now() < end && next < MAX_TX) {
-        const i = ++next
-        const r = await postText(agent, port, '/v1/transactions', JSON.stringify([['INSERT INTO t (id, v, n) VALUES (?, ?, ?)', [i, 'value ' + i, i]]]))
-        if (r.status !== 200) failed++
-      }
-    }))
-    const rate = next / ((performance.now() - t0) / 1000)
-    if (failed > 0) throw new Error(`${failed} transactions failed`)
-    return rate
-  } finally { agent.destroy(); await server.stop(); store.close() }
+    const r = await runLoad({ port, kind: 'write', clients: CLIENTS, seconds: SECONDS, max: MAX_TX })
+    if (r.bad > 0) throw new Error(`${r.bad} transactions failed`)
+    return r.done / r.seconds
+  } finally { await server.stop(); store.close() }
 }
 
 const base = await direct()

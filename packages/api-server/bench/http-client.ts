@@ -23,6 +23,7 @@ export function keepAliveAgent (sockets: number): Agent {
 
 /** Prints one benchmark JSON line. */
 export function report (bench: string, metric: string, value: number, unit: string, baseline: number | null, ratio: number | null): void {
-  const round = (x: number | null): number | null => x == null ? null : Math.round(x * 1000) / 1000
+  // Three significant digits, so small ratios stay visible.
+  const round = (x: number | null): number | null => x == null || !Number.isFinite(x) ? x : Number(x.toPrecision(3))
   console.log(JSON.stringify({ bench, metric, value: round(value), unit, baseline: round(baseline), ratio: round(ratio) }))
 }

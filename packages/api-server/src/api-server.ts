@@ -2,18 +2,13 @@
  * `createApiServer`: the Corrosion-compatible HTTP API over an `ApiStore`, on Fastify. Owns the
  * listener, auth, load shedding, body parsing, the subscription manager and the updates hub.
  */
-import { timingSafeEqual } from 'node:crypto'
-import Fastify from 'fastify'
-import { BodyTooLargeError, InvalidRequestError, OverloadedError, ServerClosedError, UnauthorizedError, errorMessage, mapError } from './errors.ts'
-import { parseJson, stringifyJson } from './statement.ts'
+import { InvalidRequestError, ServerClosedError } from './errors.ts'
 import { createConcurrencyLimiter } from './http/concurrency.ts'
-import { registerDataRoutes } from './http/data-routes.ts'
-import { registerStreamRoutes } from './http/stream-routes.ts'
-import { registerInfoRoutes } from './http/info-routes.ts'
+import { createHttpApp } from './http/app.ts'
 import { createSubscriptionManager } from './subs/subscription-manager.ts'
 import { createUpdateHub } from './subs/update-hub.ts'
 import { openSubStorage } from './subs/sub-storage.ts'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { AbortOptions, ApiCluster, ApiStore } from './ports.ts'
 import type { ApiLogger } from './logger.ts'
 import type { SubscriptionManager } from './subs/subscription-manager.ts'
@@ -25,12 +20,20 @@ export interface ApiServerInit {
   store: ApiStore
   /** Membership and health figures; absent for a single node. */
   cluster?: ApiCluster
-  /** `host:port` (default `127.0.0.1:8080`; port 0 picks a free port). */
-  addr?: string
+  /**
+   * `host:port` (default `127.0.0.1:8080`; port 0 picks a free port), or several: one listener
+   * each, all serving the same store and subscriptions.
+   */
+  addr?: string | readonly string[]
   /** This node's actor id (32 hex chars), reported as `actor_id`. */
   actorId?: string
   /** When set, every route requires `Authorization: Bearer <token>`. */
   bearerToken?: string
+  /**
+   * `api.endpoint_name`: a request whose `x-corrosion-requested-endpoint-name` header names another
+   * endpoint gets 421 (a missing header is accepted).
+   */
+  endpointName?: string
   /** Maximum request body in bytes (default 16 MiB); larger gets 413. */
   bodyLimit?: number
   /** In-flight request limits: `default` for data routes (128), `light` for health/table_stats (4). */
@@ -45,6 +48,10 @@ export interface ApiServerInit {
     retainChanges?: number
     idleTimeoutMs?: number
     maxBufferedBytes?: number
+    /** Most rows one subscription may hold (default 200 000). */
+    maxRows?: number
+    /** Longest one evaluation may take, in ms (default 10 000). */
+    queryTimeoutMs?: number
   }
   logger?: ApiLogger
   /** Called after every response (metrics). */
@@ -57,11 +64,13 @@ export interface ApiServer {
   start(options?: AbortOptions): Promise<{ host: string, port: number }>
   /** Ends every stream, closes the listener and persisted state. */
   stop(options?: AbortOptions): Promise<void>
-  /** The bound address while listening. */
+  /** The first bound address while listening. */
   readonly address: { host: string, port: number } | null
+  /** Every bound address while listening, in `addr` order. */
+  readonly addresses: Array<{ host: string, port: number }>
   /** The live subscriptions. */
   readonly subscriptions: SubscriptionManager
-  /** The underlying Fastify instance (for `inject` in tests). */
+  /** The (first) underlying Fastify instance (for `inject` in tests). */
   readonly fastify: FastifyInstance
 }
 
@@ -78,7 +87,9 @@ export function parseAddr (addr: string): { host: string, port: number } {
 
 /** Creates the server (not yet listening). */
 export function createApiServer (init: ApiServerInit): ApiServer {
-  const listen = parseAddr(init.addr ?? '127.0.0.1:8080')
+  const addrs = init.addr == null ? ['127.0.0.1:8080'] : typeof init.addr === 'string' ? [init.addr] : [...init.addr]
+  if (addrs.length === 0) throw new InvalidRequestError('at least one listen address is required')
+  const listens = addrs.map(parseAddr)
   const logger = init.logger
   const storage: SubStorage | undefined = init.dataDir != null ? openSubStorage(init.dataDir) : undefined
   const subs = createSubscriptionManager({
@@ -87,7 +98,11 @@ export function createApiServer (init: ApiServerInit): ApiServer {
     logger,
     ...(init.subscriptions?.batchDelayMs != null ? { batchDelayMs: init.subscriptions.batchDelayMs } : {}),
     ...(init.subscriptions?.retainChanges != null ? { retainChanges: init.subscriptions.retainChanges } : {}),
-    ...(init.subscriptions?.idleTimeoutMs != null ? { idleTimeoutMs: init.subscriptions.idleTimeoutMs } : {})
+    ...(init.subscriptions?.idleTimeoutMs != null ? { idleTimeoutMs: init.subscriptions.idleTimeoutMs } : {}),
+    limits: {
+      maxRows: init.subscriptions?.maxRows ?? 200_000,
+      timeoutMs: init.subscriptions?.queryTimeoutMs ?? 10_000
+    }
   })
   const updates = createUpdateHub(init.store)
   const ctx: RouteContext = {
@@ -103,67 +118,18 @@ export function createApiServer (init: ApiServerInit): ApiServer {
   const limits = createConcurrencyLimiter(route => LIGHT_ROUTES.has(route)
     ? init.concurrency?.light ?? 4
     : init.concurrency?.default ?? 128)
-  const token = init.bearerToken != null ? Buffer.from(`Bearer ${init.bearerToken}`) : null
-  const slots = new WeakMap<FastifyRequest, string>()
-  const release = (req: FastifyRequest): void => {
-    const route = slots.get(req)
-    if (route != null) { slots.delete(req); limits.release(route) }
-  }
+  // One Fastify instance per listen address; all share the store, subscriptions and limits.
+  const apps = listens.map(() => createHttpApp(init, ctx, limits))
 
-  const app = Fastify({ bodyLimit: init.bodyLimit ?? 16 * 1024 * 1024, forceCloseConnections: true, logger: false })
-  app.removeAllContentTypeParsers()
-  // Every body is JSON whatever its content type (Corrosion clients do not always set one).
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string
-    if (text.trim() === '') { done(null, undefined); return }
-    try { done(null, parseJson(text)) } catch (err) { done(err as Error, undefined) }
-  })
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (token != null) {
-      const got = Buffer.from(req.headers.authorization ?? '')
-      if (got.length !== token.length || !timingSafeEqual(got, token)) {
-        return reply.code(401).header('content-type', 'application/json').send(stringifyJson({ error: new UnauthorizedError().message }))
-      }
-    }
-    const route = req.routeOptions.url
-    if (route == null) return
-    if (!limits.acquire(route)) {
-      return reply.code(503).header('content-type', 'text/plain').send(new OverloadedError().message)
-    }
-    slots.set(req, route)
-  })
-  app.addHook('onSend', async (req) => { release(req) })
-  app.addHook('onResponse', async (req, reply) => {
-    release(req)
-    init.onRequest?.({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: reply.statusCode, durationMs: reply.elapsedTime })
-  })
-  app.addHook('onRequestAbort', async (req) => { release(req) })
-
-  app.setErrorHandler((err, _req, reply) => {
-    const e = err as Error & { code?: string, statusCode?: number }
-    let mapped: Error = e
-    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = new BodyTooLargeError(`request body is larger than ${init.bodyLimit ?? 16 * 1024 * 1024} bytes`)
-    const status = mapError(mapped, { status: e.statusCode != null && e.statusCode >= 400 ? e.statusCode : 500, sqlstate: 'XX000' }).status
-    if (status >= 500) logger?.error({ err }, 'request failed')
-    void reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(mapped) }))
-  })
-  app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).header('content-type', 'application/json').send(stringifyJson({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }))
-  })
-
-  registerDataRoutes(app, ctx)
-  registerStreamRoutes(app, ctx)
-  registerInfoRoutes(app, ctx)
-
-  let address: { host: string, port: number } | null = null
+  let addresses: Array<{ host: string, port: number }> = []
   let sweep: ReturnType<typeof setInterval> | null = null
   let state: 'new' | 'running' | 'stopped' = 'new'
 
   return {
-    get address () { return address },
+    get address () { return addresses[0] ?? null },
+    get addresses () { return [...addresses] },
     subscriptions: subs,
-    fastify: app,
+    fastify: apps[0] as FastifyInstance,
     async start (options) {
       options?.signal?.throwIfAborted()
       if (state !== 'new') throw new ServerClosedError(state === 'running' ? 'server already started' : 'server was stopped')
@@ -172,12 +138,15 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       const idle = init.subscriptions?.idleTimeoutMs ?? 10 * 60_000
       sweep = setInterval(() => { subs.sweepIdle() }, Math.max(100, Math.min(60_000, idle / 2)))
       sweep.unref()
-      await app.listen({ host: listen.host, port: listen.port, ...(options?.signal != null ? { signal: options.signal } : {}) })
-      const a = app.server.address()
-      if (a == null || typeof a === 'string') throw new ServerClosedError('server did not bind a TCP address')
-      address = { host: a.address, port: a.port }
       state = 'running'
-      return address
+      for (const [i, app] of apps.entries()) {
+        const listen = listens[i] as { host: string, port: number }
+        await app.listen({ host: listen.host, port: listen.port, ...(options?.signal != null ? { signal: options.signal } : {}) })
+        const a = app.server.address()
+        if (a == null || typeof a === 'string') throw new ServerClosedError('server did not bind a TCP address')
+        addresses.push({ host: a.address, port: a.port })
+      }
+      return addresses[0] as { host: string, port: number }
     },
     async stop (options) {
       options?.signal?.throwIfAborted()
@@ -186,9 +155,9 @@ export function createApiServer (init: ApiServerInit): ApiServer {
       if (sweep != null) clearInterval(sweep)
       subs.stop()
       updates.stop()
-      await app.close()
+      await Promise.all(apps.map(async app => { await app.close() }))
       storage?.close()
-      address = null
+      addresses = []
     }
   }
 }

@@ -28,7 +28,7 @@ describe('HTTP routes over a real server', () => {
         { query: "UPDATE todos SET done = 1 WHERE id = 1" }
       ])
       expect(res.status).toBe(200)
-      const body = await res.json()
+      const body = await res.json() as any
       expect(body.results.map((r: any) => r.rows_affected)).toEqual([1, 1, 1, 1, 1, 1])
       expect(typeof body.results[0].time).toBe('number')
       expect(typeof body.time).toBe('number')
@@ -46,13 +46,13 @@ describe('HTTP routes over a real server', () => {
     it('reports version null when nothing changed', async () => {
       const res = await post(h.url + '/v1/transactions', ['INSERT OR IGNORE INTO todos (id) VALUES (1)'])
       expect(res.status).toBe(200)
-      expect((await res.json()).version).toBeNull()
+      expect((await res.json() as any).version).toBeNull()
     })
 
     it('refuses an empty array with 400 and Corrosion’s body', async () => {
       const res = await post(h.url + '/v1/transactions', [])
       expect(res.status).toBe(400)
-      const body = await res.json()
+      const body = await res.json() as any
       expect(body.results).toEqual([{ error: 'at least 1 statement is required' }])
       expect(body.version).toBeNull()
       expect(body.actor_id).toBe('ab'.repeat(16))
@@ -61,21 +61,21 @@ describe('HTTP routes over a real server', () => {
     it('answers 500 with one error result and writes nothing when a statement fails', async () => {
       const res = await post(h.url + '/v1/transactions', ["INSERT INTO todos (id, title) VALUES (100, 'x')", 'INSERT INTO todos (id) VALUES (1)'])
       expect(res.status).toBe(500)
-      const body = await res.json()
+      const body = await res.json() as any
       expect(body.results.length).toBe(1)
       expect(body.results[0].error).toMatch(/UNIQUE/)
       const q = await lines(await post(h.url + '/v1/queries', 'SELECT count(*) FROM todos WHERE id = 100'))
       expect(q[1].row[1]).toEqual([0])
       const bad = await post(h.url + '/v1/transactions', ['INSERT INTO no_table VALUES (1)'])
       expect(bad.status).toBe(500)
-      expect((await bad.json()).results[0].error).toMatch(/no_table/)
+      expect((await bad.json() as any).results[0].error).toMatch(/no_table/)
     })
 
     it('rejects malformed bodies with 400 JSON errors', async () => {
       for (const body of ['{not json', '{"a":1}', '[1]', '[[1, 2]]', '[["SELECT 1", 5]]', '[{"params": []}]', '[{"query": "x", "bogus": 1}]', 'null', '"x"']) {
         const res = await postRaw(h.url + '/v1/transactions', body)
         expect(res.status, body).toBe(400)
-        const j = await res.json()
+        const j = await res.json() as any
         expect(typeof (j.error ?? j.results?.[0]?.error), body).toBe('string')
       }
       const res = await postRaw(h.url + '/v1/transactions?timeout=abc', '["SELECT 1"]')
@@ -99,6 +99,7 @@ describe('HTTP routes over a real server', () => {
       ]) {
         const res = await post(h.url + '/v1/queries', st)
         expect(res.status).toBe(200)
+        expect(res.headers.get('content-type')).toBe('application/x-ndjson')
         const ev = await lines(res)
         expect(ev[0]).toEqual({ columns: ['n', 'v'] })
         expect(ev[1]).toEqual({ row: [1, [1, 'a']] })
@@ -123,7 +124,7 @@ describe('HTTP routes over a real server', () => {
     it('refuses writes with 400 statement is not readonly, writing nothing', async () => {
       const res = await post(h.url + '/v1/queries', "INSERT INTO kv VALUES ('ro', 1, 'x')")
       expect(res.status).toBe(400)
-      expect(await res.json()).toEqual({ error: 'statement is not readonly' })
+      expect(await res.json() as any).toEqual({ error: 'statement is not readonly' })
       const q = await lines(await post(h.url + '/v1/queries', "SELECT count(*) FROM kv WHERE k = 'ro'"))
       expect(q[1].row[1]).toEqual([0])
     })
@@ -132,7 +133,7 @@ describe('HTTP routes over a real server', () => {
       for (const body of ['SELEC 1', 'SELECT * FROM nope', ['SELECT ?', 'notparams'], 42]) {
         const res = await post(h.url + '/v1/queries', body)
         expect(res.status, JSON.stringify(body)).toBe(400)
-        expect(typeof (await res.json()).error).toBe('string')
+        expect(typeof (await res.json() as any).error).toBe('string')
       }
     })
 
@@ -149,7 +150,7 @@ describe('HTTP routes over a real server', () => {
       const q = await lines(await post(h.url + '/v1/queries', 'SELECT (SELECT count(*) FROM todos) + (SELECT count(*) FROM kv)'))
       const res = await post(h.url + '/v1/table_stats', { tables: ['todos', 'kv', 'nope'] })
       expect(res.status).toBe(200)
-      expect(await res.json()).toEqual({ total_row_count: q[1].row[1][0], invalid_tables: ['nope'] })
+      expect(await res.json() as any).toEqual({ total_row_count: q[1].row[1][0], invalid_tables: ['nope'] })
       expect((await post(h.url + '/v1/table_stats', { tables: 'todos' })).status).toBe(400)
     })
   })
@@ -158,13 +159,13 @@ describe('HTTP routes over a real server', () => {
     it('reports health of a single node', async () => {
       const res = await fetch(h.url + '/v1/health')
       expect(res.status).toBe(200)
-      expect(await res.json()).toEqual({ response: { gaps: 0, members: 1, p99_lag: 0, queue_size: 0 } })
+      expect(await res.json() as any).toEqual({ response: { gaps: 0, members: 1, p99_lag: 0, queue_size: 0 } })
       expect((await fetch(h.url + '/v1/health?gaps=x')).status).toBe(400)
     })
 
     it('lists no members without a cluster and describes the schema', async () => {
-      expect(await (await fetch(h.url + '/v1/cluster/members')).json()).toEqual({ members: [] })
-      const s = await (await fetch(h.url + '/v1/schema')).json()
+      expect(await (await fetch(h.url + '/v1/cluster/members')).json() as any).toEqual({ members: [] })
+      const s = await (await fetch(h.url + '/v1/schema')).json() as any
       const kv = s.tables.find((t: any) => t.name === 'kv')
       expect(kv.columns.map((c: any) => [c.name, c.pk])).toEqual([['k', 1], ['n', 2], ['v', 0]])
     })
@@ -197,6 +198,6 @@ describe('HTTP routes over a real server', () => {
     const b = await fetch(h.url + '/v1/subscriptions/00000000-0000-0000-0000-000000000000')
     expect(b.status).toBe(404)
     expect(b.headers.get('content-type')).toMatch(/application\/json/)
-    expect((await b.json()).error).toBe('could not find subscription with id 00000000-0000-0000-0000-000000000000')
+    expect((await b.json() as any).error).toBe('could not find subscription with id 00000000-0000-0000-0000-000000000000')
   })
 })

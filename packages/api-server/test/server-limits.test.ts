@@ -13,7 +13,7 @@ describe('auth, limits and load shedding', () => {
       for (const [method, path] of [['GET', '/v1/health'], ['POST', '/v1/queries'], ['POST', '/v1/transactions'], ['GET', '/v1/schema']] as const) {
         const res = await fetch(h.url + path, { method, ...(method === 'POST' ? { body: '"SELECT 1"' } : {}) })
         expect(res.status, path).toBe(401)
-        expect(typeof (await res.json()).error).toBe('string')
+        expect(typeof (await res.json() as any).error).toBe('string')
       }
       const wrong = await post(h.url + '/v1/queries', 'SELECT 1', { authorization: 'Bearer nope' })
       expect(wrong.status).toBe(401)
@@ -23,12 +23,21 @@ describe('auth, limits and load shedding', () => {
     } finally { await h.close() }
   })
 
+  it('answers 421 when the requested endpoint name differs', async () => {
+    const h = await startHarness(schema, { endpointName: 'east' })
+    try {
+      expect((await fetch(h.url + '/v1/health', { headers: { 'x-corrosion-requested-endpoint-name': 'west' } })).status).toBe(421)
+      expect((await fetch(h.url + '/v1/health', { headers: { 'x-corrosion-requested-endpoint-name': 'east' } })).status).toBe(200)
+      expect((await fetch(h.url + '/v1/health')).status).toBe(200)
+    } finally { await h.close() }
+  })
+
   it('answers 413 for a body over the limit and keeps serving', async () => {
     const h = await startHarness(schema, { bodyLimit: 1024 })
     try {
       const res = await postRaw(h.url + '/v1/transactions', JSON.stringify([['INSERT INTO t VALUES (1, ?)', ['x'.repeat(5000)]]]))
       expect(res.status).toBe(413)
-      expect((await res.json()).error).toMatch(/larger than 1024/)
+      expect((await res.json() as any).error).toMatch(/larger than 1024/)
       const ok = await post(h.url + '/v1/transactions', ["INSERT INTO t VALUES (1, 'x')"])
       expect(ok.status).toBe(200)
     } finally { await h.close() }

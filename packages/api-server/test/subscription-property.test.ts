@@ -19,7 +19,11 @@ const queries = [
   'SELECT count(*) FROM users',
   'SELECT grp FROM users',
   'SELECT grp, count(*) AS c FROM users GROUP BY grp HAVING c > 1',
-  'SELECT u.name FROM users u WHERE u.id NOT IN (SELECT user_id FROM orders)'
+  'SELECT u.name FROM users u WHERE u.id NOT IN (SELECT user_id FROM orders)',
+  // Row-local: re-read by changed key.
+  'SELECT id, name, grp FROM users WHERE grp IS NOT NULL',
+  'SELECT o.total * 2, o.id FROM orders o WHERE o.total > 20;',
+  'SELECT id, user_id FROM orders -- trailing comment'
 ]
 
 type Op = [string, unknown[]]

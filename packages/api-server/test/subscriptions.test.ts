@@ -110,7 +110,7 @@ describe('subscriptions', () => {
       expect(await old.next()).toBeNull()
       const none = await post(h.url + '/v1/subscriptions?from=2', 'SELECT name FROM users')
       expect(none.status).toBe(400)
-      expect((await none.json()).error).toBe('a `from` query param was supplied, but no existing subscription found')
+      expect((await none.json() as any).error).toBe('a `from` query param was supplied, but no existing subscription found')
       for (const r of [rd, resumed, viaPost]) await r.cancel()
     } finally { await h.close() }
   })
@@ -120,12 +120,25 @@ describe('subscriptions', () => {
     try {
       const w = await post(h.url + '/v1/subscriptions', "INSERT INTO users VALUES (1, 'x')")
       expect(w.status).toBe(400)
-      expect(await w.json()).toEqual({ error: 'statement is not readonly' })
+      expect(await w.json() as any).toEqual({ error: 'statement is not readonly' })
       expect((await post(h.url + '/v1/subscriptions', 'SELECT nope FROM users')).status).toBe(400)
       expect((await post(h.url + '/v1/subscriptions', ['SELECT 1'])).status).toBe(200)
       expect((await post(h.url + '/v1/subscriptions?skip_rows=maybe', 'SELECT 1')).status).toBe(400)
       const q = await post(h.url + '/v1/queries', 'SELECT count(*) FROM users')
       expect(await q.text()).toContain('"row":[1,[0]]')
+    } finally { await h.close() }
+  })
+
+  it('refuses subscriptions whose result is unbounded, and keeps serving', async () => {
+    const h = await startHarness(schema, { subscriptions: { batchDelayMs: 1, maxRows: 1000, queryTimeoutMs: 2000 } })
+    try {
+      const inf = await post(h.url + '/v1/subscriptions', 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c')
+      expect(inf.status).toBe(400)
+      expect((await inf.json() as any).error).toMatch(/exceeds 1000 rows/)
+      expect(h.server.subscriptions.size).toBe(0)
+      const ok = await post(h.url + '/v1/queries', 'SELECT 1')
+      expect(ok.status).toBe(200)
+      await ok.text()
     } finally { await h.close() }
   })
 

@@ -4,7 +4,7 @@ import { openStore } from '../src/index.ts'
 import { report } from './bench-util.ts'
 
 const N = 100_000
-const RUNS = 3
+const RUNS = 5
 const schema = 'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT, b INTEGER, c REAL)'
 const sql = 'INSERT INTO t VALUES (?, ?, ?, ?)'
 

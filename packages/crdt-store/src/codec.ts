@@ -1,4 +1,5 @@
 import { Packr } from 'msgpackr'
+import { MAX_SEQ, MAX_VERSION } from './crr-sql.ts'
 import { MalformedChangesetError } from './errors.ts'
 import type { Change, Changeset, SqlValue, SyncNeeds, SyncSummary } from './types.ts'
 
@@ -79,9 +80,11 @@ export function decodeChangeset (input: Uint8Array): Changeset {
   if (m[1] !== 'cs') fail('not a changeset message')
   const actor = bytes(m[2], 'actor', 16)
   const version = int(m[3], 'version', 1)
+  if (version > MAX_VERSION) fail(`version ${version} exceeds ${MAX_VERSION}`)
   const s0 = int(m[4], 'seq start')
   const s1 = int(m[5], 'seq end')
   const lastSeq = int(m[6], 'last seq')
+  if (lastSeq > MAX_SEQ) fail(`last seq ${lastSeq} exceeds ${MAX_SEQ}`)
   if (s0 > s1 || s1 > lastSeq) fail(`seq range [${s0}, ${s1}] does not fit last seq ${lastSeq}`)
   if (typeof m[7] !== 'bigint' && typeof m[7] !== 'number') fail('ts must be an integer')
   const ts = BigInt(m[7] as bigint | number)

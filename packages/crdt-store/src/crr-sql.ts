@@ -4,6 +4,12 @@ import type { CrrTable } from './table-info.ts'
 /** Cells of one version are numbered below this; a stamp is `version * SEQ_SPAN + seq`. */
 export const SEQ_SPAN = 16777216
 
+/** Highest seq a version may hold. */
+export const MAX_SEQ = SEQ_SPAN - 1
+
+/** Highest version number: stamps must fit a signed 64-bit integer. */
+export const MAX_VERSION = 2 ** 39 - 1
+
 /** Name of a table's clock table. */
 export function clockName (table: string): string { return `${table}__crsql_clock` }
 
@@ -38,16 +44,23 @@ function changed (c: string): string {
   return `(NEW.${q(c)} IS NOT OLD.${q(c)} OR typeof(NEW.${q(c)}) != typeof(OLD.${q(c)}))`
 }
 
+/** True when the table's key is one INTEGER/NUMERIC column (recorded as a JS number when safe). */
+export function numericKey (t: CrrTable): boolean {
+  return t.pks.length === 1 && (t.pks[0]!.affinity === 'INTEGER' || t.pks[0]!.affinity === 'NUMERIC')
+}
+
 /** Names of the triggers of a CRR table. */
 export function triggerNames (table: string): string[] {
   return ['itrig', 'utrig', 'ptrig', 'dtrig'].map(s => `${table}__crsql_${s}`)
 }
 
 /**
- * The local-write triggers. Each calls `patina_sq(n, kind, table, pk…)` once, in a WHERE clause: it
- * reserves `n` seqs of the pending version and returns the first one's stamp, or NULL while merging
- * (so merged writes record nothing) and when nothing changed. `patina_stamp()` then returns that
- * stamp again for the SET/VALUES expressions (cheaper than a joined subquery per row).
+ * The local-write triggers. Each calls `patina_sq(n, kind, table, pk…)` once: it reserves `n` seqs
+ * of the pending version and returns the first one's stamp, or NULL while merging (so merged writes
+ * record nothing) and when nothing changed. INSERT reads it through a one-row subquery; UPDATE and
+ * DELETE call it in the WHERE clause and read it again with `patina_stamp()` (UPDATE … FROM a
+ * subquery costs several times more per row). `n` and `kind` are passed as REAL so the
+ * safe-integer UDF does not allocate bigints for them.
  */
 export function triggersSql (t: CrrTable): string[] {
   const T = q(t.name)
@@ -58,24 +71,33 @@ export function triggersSql (t: CrrTable): string[] {
   const pkCols = t.pks.map(p => q(p.name)).join(', ')
   const n = t.cols.length
   const [itrig, utrig, ptrig, dtrig] = triggerNames(t.name).map(q)
+  // A single INTEGER/NUMERIC key within ±2^53 goes to the number variant of the function: no
+  // bigint per row, and cheap map keys for the rows a transaction touched.
+  const numKey = numericKey(t)
+  const sq = (fn: string, args: string, rec: 'NEW' | 'OLD'): string => {
+    const pk = t.pks.map(p => `${rec}.${q(p.name)}`).join(', ')
+    const call = (f: string): string => `${f}(${args}, ${tl}, ${pk})`
+    return numKey ? `CASE WHEN ${pk} BETWEEN -9007199254740991 AND 9007199254740991 THEN ${call(fn + 'n')} ELSE ${call(fn)} END` : call(fn)
+  }
   const out: string[] = []
 
   // INSERT: slot 0 is the sentinel (used only when the key already has a clock row), 1..n columns.
   const insCols = [pkCols, '"__cl"', '"__ss"', '"__st"', ...t.cols.flatMap(c => cellCols(c.name).map(q))].join(', ')
-  const insVals = [newPk, '1', n === 0 ? '0' : 'NULL', n === 0 ? 'patina_stamp()' : 'NULL', ...t.cols.flatMap((_, i) => ['1', '0', `patina_stamp() + ${i + 1}`])].join(', ')
+  const insVals = [newPk, '1', n === 0 ? '0' : 'NULL', n === 0 ? 'x.s' : 'NULL', ...t.cols.flatMap((_, i) => ['1', '0', `x.s + ${i + 1}`])].join(', ')
   // on conflict the sentinel takes slot 0 (excluded."__st" is NULL when the table has columns)
   const stFrom = n === 0 ? 'excluded."__st"' : `excluded.${q(cellCols(t.cols[0]!.name)[2])} - 1`
   // a live row without a sentinel (cl implied 1) keeps it that way, as cr-sqlite does for REPLACE
+  // patina_existed tells the commit event that a live row was replaced (an update, not an insert)
   const upd = n === 0
-    ? ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = 0', `"__st" = ${stFrom}`]
+    ? ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = patina_existed("__cl" % 2, 0)', `"__st" = ${stFrom}`]
     : ['"__cl" = CASE WHEN "__st" IS NULL THEN "__cl" WHEN "__cl" % 2 = 0 THEN "__cl" + 1 ELSE "__cl" + 2 END',
-        '"__ss" = CASE WHEN "__st" IS NULL THEN NULL ELSE 0 END', `"__st" = CASE WHEN "__st" IS NULL THEN NULL ELSE ${stFrom} END`]
+        '"__ss" = patina_existed("__cl" % 2, CASE WHEN "__st" IS NULL THEN NULL ELSE 0 END)', `"__st" = CASE WHEN "__st" IS NULL THEN NULL ELSE ${stFrom} END`]
   for (const c of t.cols) {
     const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
     upd.push(`${v} = COALESCE(${v}, 0) + 1`, `${s} = 0`, `${ts} = excluded.${ts}`)
   }
   out.push(`CREATE TRIGGER IF NOT EXISTS ${itrig} AFTER INSERT ON ${T} BEGIN
-INSERT INTO ${C} (${insCols}) SELECT ${insVals} WHERE patina_sq(${n + 1}, 0, ${tl}, ${newPk}) IS NOT NULL
+INSERT INTO ${C} (${insCols}) SELECT ${insVals} FROM (SELECT ${sq('patina_sq', `${n + 1}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
 ON CONFLICT DO UPDATE SET ${upd.join(', ')};
 END`)
 
@@ -95,7 +117,7 @@ END`)
     const count = t.cols.map(c => changed(c.name)).join(' + ')
     out.push(`CREATE TRIGGER IF NOT EXISTS ${utrig} AFTER UPDATE ON ${T} WHEN ${samePk} BEGIN
 UPDATE ${C} SET ${sets.join(', ')}
-WHERE ${pkMatch(t, C, 'NEW')} AND patina_sq(${count}, 1, ${tl}, ${newPk}) IS NOT NULL;
+WHERE ${pkMatch(t, C, 'NEW')} AND ${sq('patina_sq', `(${count}) * 1.0, 1.0`, 'NEW')} IS NOT NULL;
 END`)
   }
 
@@ -109,10 +131,10 @@ END`)
       ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
     out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE ON ${T} WHEN NOT (${samePk}) BEGIN
-INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT patina_sq(${n + 2}, 0, ${tl}, ${newPk}) AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
+INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT ${sq('patina_sq', `${n + 2}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
 ON CONFLICT DO UPDATE SET ${sets.join(', ')};
 UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
-WHERE ${pkMatch(t, C, 'OLD')} AND patina_last(2, ${tl}, ${oldPk}) IS NOT NULL;
+WHERE ${pkMatch(t, C, 'OLD')} AND ${sq('patina_last', '2.0', 'OLD')} IS NOT NULL;
 END`)
   }
 
@@ -121,7 +143,7 @@ END`)
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
     out.push(`CREATE TRIGGER IF NOT EXISTS ${dtrig} AFTER DELETE ON ${T} BEGIN
 UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
-WHERE ${pkMatch(t, C, 'OLD')} AND patina_sq(1, 2, ${tl}, ${oldPk}) IS NOT NULL;
+WHERE ${pkMatch(t, C, 'OLD')} AND ${sq('patina_sq', '1.0, 2.0', 'OLD')} IS NOT NULL;
 END`)
   }
   return out

@@ -1,8 +1,7 @@
 import { compareBytes, compareValues } from './compare-values.ts'
-import { SEQ_SPAN } from './crr-sql.ts'
 import { MalformedChangesetError, MalformedPkError, UnknownColumnError, UnknownTableError } from './errors.ts'
 import { unpackValues } from './pack-pk.ts'
-import { upsertFor, withAffinity, toBytes } from './runtime.ts'
+import { upsertFor, storedForm, toBytes } from './runtime.ts'
 import type { TableRuntime } from './runtime.ts'
 import type { Change, RowChangeKind, SqlValue } from './types.ts'
 
@@ -40,7 +39,7 @@ export function groupChanges (tables: ReadonlyMap<string, TableRuntime>, changes
       if (pk.length !== rt.meta.pks.length) throw new MalformedChangesetError(`change for table "${c.table}" has ${pk.length} key values, the table has ${rt.meta.pks.length}`)
       pk = pk.map((v, i) => {
         if (v === null) throw new MalformedPkError(`change for table "${c.table}" has a NULL key value`)
-        return toBytes(withAffinity(rt.meta.pks[i]!, v))
+        return toBytes(storedForm(rt.db, rt.meta.pks[i]!, v))
       })
       g = { rt, pk, changes: [] }
       groups.set(key, g)
@@ -73,53 +72,58 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
     let exists = row != null
     let cl = row != null ? row[0] as number : 0
     let ss = row != null ? row[1] ?? null : null
-    let st = row != null ? row[2] ?? null : null
-    const cells: (number | null)[] = row != null ? row.slice(3) : new Array<number | null>(n * 3).fill(null)
+    let sv = row != null ? row[2] ?? null : null
+    let sq = row != null ? row[3] ?? null : null
+    // per column: col_version, site ordinal, version, seq
+    const cells: (number | null)[] = row != null ? row.slice(4) : new Array<number | null>(n * 4).fill(null)
     const baseInitially = exists && cl % 2 === 1
     let baseAlive = baseInitially
     let baseDeleted = false
     const written = new Map<number, SqlValue>()
     let baseVals: SqlValue[] | undefined
     let dirty = false
-    const resurrect = (inCl: number, stamp: number): void => {
+    // A sentinel change sets an explicit sentinel. A column change that resurrects only implies
+    // one (no origin): the real sentinel of that life arrives with its own version and replaces
+    // it, so every replica ends with the same sentinel origin whatever the delivery order.
+    const resurrect = (inCl: number, seq: number | null): void => {
       if (!baseAlive) baseAlive = true
-      for (let i = 0; i < n; i++) if (cells[i * 3] != null) cells[i * 3] = 0
-      cl = inCl; ss = ord; st = stamp; exists = true; dirty = true
+      for (let i = 0; i < n; i++) if (cells[i * 4] != null) cells[i * 4] = 0
+      cl = inCl; exists = true; dirty = true
+      if (seq == null) { ss = null; sv = null; sq = null } else { ss = ord; sv = version; sq = seq }
     }
     for (const c of changes) {
       const inCl = c.cl
       const localCl = exists ? cl : 0
       if (inCl < localCl) continue
-      const stamp = version * SEQ_SPAN + c.seq
       if (inCl % 2 === 0) {
         if (inCl === localCl) {
           // equal tombstones: the greater site id owns it, so every node records the same origin
-          if (st != null && ss != null && ss !== ord && compareBytes(siteId, siteIdOf(ss)) > 0) { ss = ord; st = stamp; dirty = true }
+          if (sv != null && ss != null && ss !== ord && compareBytes(siteId, siteIdOf(ss)) > 0) { ss = ord; sv = version; sq = c.seq; dirty = true }
           continue
         }
         if (baseAlive) { baseAlive = false; baseDeleted = true }
         written.clear()
-        cl = inCl; ss = ord; st = stamp; cells.fill(null); exists = true; dirty = true; changed++
+        cl = inCl; ss = ord; sv = version; sq = c.seq; cells.fill(null); exists = true; dirty = true; changed++
         continue
       }
       if (c.cid === '-1') {
         if (inCl === localCl) {
           // equal live sentinels: an explicit sentinel beats an implied one, then the greater site
-          if (st == null || (ss !== ord && compareBytes(siteId, siteIdOf(ss ?? 0)) > 0)) { ss = ord; st = stamp; dirty = true }
+          if (sv == null || (ss !== ord && compareBytes(siteId, siteIdOf(ss ?? 0)) > 0)) { ss = ord; sv = version; sq = c.seq; dirty = true }
           continue
         }
-        resurrect(inCl, stamp); changed++
+        resurrect(inCl, c.seq); changed++
         continue
       }
       const ci = rt.colIndex.get(c.cid)!
       const col = rt.meta.cols[ci]!
-      const val = toBytes(withAffinity(col, c.val))
+      const val = toBytes(storedForm(rt.db, col, c.val))
       const needsResurrect = inCl > localCl
-      if (needsResurrect && (exists || inCl > 1)) resurrect(inCl, stamp)
+      if (needsResurrect && (exists || inCl > 1)) resurrect(inCl, null)
       else if (needsResurrect) { cl = inCl; exists = true; baseAlive = true }
-      let wins = needsResurrect || cells[ci * 3] == null
+      let wins = needsResurrect || cells[ci * 4] == null
       if (!wins) {
-        const lv = cells[ci * 3] as number
+        const lv = cells[ci * 4] as number
         if (c.colVersion > lv) wins = true
         else if (c.colVersion === lv) {
           let local: SqlValue
@@ -131,14 +135,14 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
           const cmp = compareValues(val, local)
           if (cmp > 0) wins = true
           else if (cmp === 0) {
-            const ls = cells[ci * 3 + 1]
+            const ls = cells[ci * 4 + 1]
             wins = ls != null && ls !== ord && compareBytes(siteId, siteIdOf(ls)) > 0
           }
         }
       }
       if (!wins) continue
       written.set(ci, val)
-      cells[ci * 3] = c.colVersion; cells[ci * 3 + 1] = ord; cells[ci * 3 + 2] = stamp
+      cells[ci * 4] = c.colVersion; cells[ci * 4 + 1] = ord; cells[ci * 4 + 2] = version; cells[ci * 4 + 3] = c.seq
       dirty = true; changed++
     }
     if (!dirty) continue
@@ -147,7 +151,7 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
       const cols = [...written.keys()].sort((a, b) => a - b)
       upsertFor(rt, cols).run(...pk, ...cols.map(i => written.get(i)!))
     }
-    rt.putClock.run(...pk, cl, ss, st, ...cells)
+    rt.putClock.run(...pk, cl, ss, sv, sq, ...cells)
     let kind: RowChangeKind | undefined
     if (baseInitially && !baseAlive) kind = 'delete'
     else if (!baseInitially && baseAlive) kind = 'insert'

@@ -4,7 +4,7 @@ import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
 import { bookStore, cloneBook, isKnown, markKnown, markPartial } from './bookkeeping.ts'
 import type { Book, BookStore } from './bookkeeping.ts'
 import { encodeChangeset, decodeChangeset, packInternal, unpackInternal } from './codec.ts'
-import { SEQ_SPAN, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
+import { MAX_SEQ, MAX_VERSION, SEQ_SPAN, cellCols, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
 import { AbortError, MalformedChangesetError, SchemaChangeError, SqlError, StatementNotReadonlyError, StoreClosedError, TransactionTooLargeError } from './errors.ts'
 import { hlc } from './hlc.ts'
 import type { Hlc } from './hlc.ts'
@@ -13,10 +13,11 @@ import type { RowTouch } from './merge.ts'
 import { packValues } from './pack-pk.ts'
 import { addRange, contains, countRanges, intersect, removeRangesFrom } from './ranges.ts'
 import type { Range } from './ranges.ts'
-import { tableRuntime, looseValue } from './runtime.ts'
+import { tableRuntime, looseValue, exactKey } from './runtime.ts'
 import type { TableRuntime } from './runtime.ts'
 import { planSchema } from './schema-plan.ts'
 import { crrTable, tableColumns, q } from './table-info.ts'
+import type { CrrTable } from './table-info.ts'
 import { versionChanges, chunkVersion } from './version-reader.ts'
 import type { RowList } from './version-reader.ts'
 import type {
@@ -60,7 +61,12 @@ export interface CrdtStore {
   syncStatus(): ActorStatus[]
   gapCount(): number
   onCommit(listener: (ev: CommitEvent) => void): () => void
-  backup(destPath: string, options?: AbortOptions & { progress?: (done: number, total: number) => void }): Promise<void>
+  /**
+   * Writes a consistent snapshot. By default the copy forgets this node's identity: this actor
+   * becomes an ordinary peer in it, and a store opened on it creates a fresh site id, so a restored
+   * node never reuses version numbers this node already sent. `keepIdentity` copies it as is.
+   */
+  backup(destPath: string, options?: AbortOptions & { progress?: (done: number, total: number) => void; keepIdentity?: boolean }): Promise<void>
   close(): void
 }
 
@@ -77,6 +83,9 @@ CREATE TABLE IF NOT EXISTS __patina_versions (site INTEGER NOT NULL, dbv INTEGER
 export const VERSION_SQL = 'SELECT ts, last_seq, rows FROM __patina_versions WHERE site = ? AND dbv = ?'
 /** The version range scan `changes()` uses (primary-key range search). */
 export const VERSION_RANGE_SQL = 'SELECT dbv, ts, last_seq, rows FROM __patina_versions WHERE site = ? AND dbv BETWEEN ? AND ? ORDER BY dbv'
+
+/** Internal tables and trigger-only functions; client statements naming them are refused. */
+const INTERNAL_NAME = /__patina_|__crsql_|\bpatina_(sqn?|stamp|lastn?|existed)\b/i
 
 const WRITE_HEAD = /^\s*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
 
@@ -137,10 +146,15 @@ function multiKey (pk: readonly unknown[]): string {
 
 const KINDS: RowChangeKind[] = ['insert', 'update', 'delete']
 
-/** Combines two kinds seen for one row in one transaction (codes: 0 insert, 1 update, 2 delete). */
+/**
+ * Combines two kinds seen for one row in one transaction (codes: 0 insert, 1 update, 2 delete,
+ * 3 none: inserted then deleted, so subscribers never saw it).
+ */
 function mergeKind (prev: number, next: number): number {
   if (prev === 0 && next === 1) return 0
+  if (prev === 0 && next === 2) return 3
   if (prev === 2 && next === 0) return 1
+  if (prev === 3) return next
   return next
 }
 
@@ -177,48 +191,72 @@ export function openStore (init: StoreInit): CrdtStore {
   let pending: Pending | undefined
   let syncBit = false
 
+  // the last recorded row and its kind before that record, for patina_existed
+  let lastRows: PendingRows | undefined
+  let lastKey: unknown
+  let lastPrev: number | undefined
   const record = (table: string, pk: readonly unknown[], kind: number): void => {
     const p = pending!
     let m = p.rows.get(table)
     if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
+    lastRows = m
     const v = pk[0]
     if (pk.length === 1 && (typeof v !== 'object' || v === null)) {
       const prev = m.single.get(v)
       m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
+      lastKey = v
+      lastPrev = prev
       return
     }
     const k = multiKey(pk)
     const prev = m.multi.get(k)
     if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
     else prev.kind = mergeKind(prev.kind, kind)
+    lastKey = k
+    lastPrev = prev?.kind
   }
-  const allocate = (count: number): number => {
+  /** The last recorded insert replaced a live row: it is an update. */
+  const replacedLive = (): void => {
+    if (lastRows == null) return
+    const kind = lastPrev == null ? 1 : mergeKind(lastPrev, 1)
+    if (lastRows.single.has(lastKey)) lastRows.single.set(lastKey, kind)
+    else { const e = lastRows.multi.get(lastKey as string); if (e != null) e.kind = kind }
+  }
+  const allocate = (count: number): number | bigint => {
     if (pending == null) throw new SqlError('writes to replicated tables must go through store.transaction()')
     const base = pending.seq
     if (base + count >= SEQ_SPAN) throw new TransactionTooLargeError(`a transaction may write at most ${SEQ_SPAN - 1} cells`)
     pending.seq += count
     pending.lastBase = base
-    return pending.dbv * SEQ_SPAN + base
+    return stampOf(pending.dbv, base)
   }
   const registerReadFns = (c: Db): void => {
     c.function('crsql_site_id', { deterministic: true }, () => Buffer.from(siteId))
-    c.function('crsql_db_version', { deterministic: false }, () => local.head)
+    c.function('crsql_db_version', { deterministic: false }, () => localBook().head)
     c.function('crsql_pack_columns', { varargs: true, deterministic: true, safeIntegers: true }, (...vals: unknown[]) => Buffer.from(packValues(vals as SqlValue[], true)))
   }
-  db.function('patina_sq', { varargs: true, deterministic: false, safeIntegers: true }, (n: unknown, kind: unknown, table: unknown, ...pk: unknown[]) => {
+  const sqFn = (n: unknown, kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
     if (syncBit) return null
     const count = Number(n)
     if (count === 0) return null
     const s = allocate(count)
     record(table as string, pk, Number(kind))
     return s
-  })
-  db.function('patina_stamp', { deterministic: false }, () => pending == null ? null : pending.dbv * SEQ_SPAN + pending.lastBase)
-  db.function('patina_last', { varargs: true, deterministic: false, safeIntegers: true }, (kind: unknown, table: unknown, ...pk: unknown[]) => {
+  }
+  const lastFn = (kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
     if (syncBit || pending == null) return null
     record(table as string, pk, Number(kind))
-    return pending.dbv * SEQ_SPAN + pending.lastBase
+    return stampOf(pending.dbv, pending.lastBase)
+  }
+  db.function('patina_sq', { varargs: true, deterministic: false, safeIntegers: true }, sqFn)
+  db.function('patina_sqn', { varargs: true, deterministic: false }, sqFn)
+  db.function('patina_lastn', { varargs: true, deterministic: false }, lastFn)
+  db.function('patina_existed', { deterministic: false }, (alive: unknown, v: unknown) => {
+    if (alive === 1 && !syncBit && pending != null) replacedLive()
+    return v as number | null
   })
+  db.function('patina_stamp', { deterministic: false }, () => pending == null ? null : stampOf(pending.dbv, pending.lastBase))
+  db.function('patina_last', { varargs: true, deterministic: false, safeIntegers: true }, lastFn)
   registerReadFns(db)
 
   // ---- sites and bookkeeping
@@ -248,8 +286,9 @@ export function openStore (init: StoreInit): CrdtStore {
     if (id == null) continue
     books.set(hex(id), { ...b, siteId: id, hex: hex(id) })
   }
-  let local: Book = books.get(siteHex) ?? { ord: 0, siteId, hex: siteHex, head: 0, gaps: [], partials: new Map() }
-  books.set(siteHex, local)
+  if (!books.has(siteHex)) books.set(siteHex, { ord: 0, siteId, hex: siteHex, head: 0, gaps: [], partials: new Map() })
+  /** This actor's book. Its own versions can also arrive from peers (after a restore from backup). */
+  const localBook = (): Book => books.get(siteHex)!
 
   // ---- tables
   const tables = new Map<string, TableRuntime>()
@@ -272,12 +311,19 @@ export function openStore (init: StoreInit): CrdtStore {
     putVersion: db.prepare('INSERT OR REPLACE INTO __patina_versions (site, dbv, ts, last_seq, rows) VALUES (?, ?, ?, ?, ?)'),
     getVersion: db.prepare(VERSION_SQL).safeIntegers(true),
     versionRange: db.prepare(VERSION_RANGE_SQL).safeIntegers(true),
+    versionPage: db.prepare('SELECT dbv FROM __patina_versions WHERE site = ? AND dbv BETWEEN ? AND ? ORDER BY dbv LIMIT 256').safeIntegers(true),
     putBuffer: db.prepare('INSERT OR IGNORE INTO __patina_buffer (site, dbv, start, "end", data) VALUES (?, ?, ?, ?, ?)'),
     getBuffer: db.prepare('SELECT data FROM __patina_buffer WHERE site = ? AND dbv = ? ORDER BY start'),
     delBuffer: db.prepare('DELETE FROM __patina_buffer WHERE site = ? AND dbv = ?')
   }
   const reader: Db = memory ? db : new Database(init.path, { readonly: true })
-  if (reader !== db) registerReadFns(reader)
+  if (reader !== db) {
+    registerReadFns(reader)
+    // preparing a write on the reader compiles the CRR triggers: give their functions inert stubs
+    for (const f of ['patina_sq', 'patina_sqn', 'patina_last', 'patina_lastn', 'patina_stamp', 'patina_existed']) {
+      reader.function(f, { varargs: true, deterministic: false }, () => null)
+    }
+  }
 
   const listeners = new Set<(ev: CommitEvent) => void>()
   let closed = false
@@ -288,7 +334,9 @@ export function openStore (init: StoreInit): CrdtStore {
     const changes: RowChange[] = []
     for (const t of touched) {
       if (t.kind == null) continue
-      changes.push({ table: t.table, pk: packValues(t.pk, true), pkValues: t.pk.map(looseValue), kind: t.kind })
+      const rt = tables.get(t.table)
+      const pk = rt != null ? exactKey(rt, t.pk) : t.pk
+      changes.push({ table: t.table, pk: packValues(pk, true), pkValues: pk.map(looseValue), kind: t.kind })
     }
     if (changes.length === 0) return
     const ev: CommitEvent = { source, changes }
@@ -300,9 +348,15 @@ export function openStore (init: StoreInit): CrdtStore {
   const rowListOf = (p: Pending): RowList => [...p.rows].map(([t, m]) => [t, [...[...m.single.keys()].map(k => [k as SqlValue]), ...[...m.multi.values()].map(e => e.pk)]])
 
   /** Runs `body` in one local write transaction; assigns a version when a CRR row changed. */
+  const notNested = (): void => {
+    if (db.inTransaction) throw new SqlError('store calls cannot nest inside a running transaction')
+  }
   const runLocal = <T>(body: () => T): { version: number | null; value: T; touched: RowTouch[] } => {
     alive()
+    notNested()
     st.begin.run()
+    const local = localBook()
+    if (local.head >= MAX_VERSION) { st.rollback.run(); throw new TransactionTooLargeError('this actor has used every version number') }
     pending = { dbv: local.head + 1, seq: 0, lastBase: 0, rows: new Map() }
     try {
       const value = body()
@@ -315,14 +369,13 @@ export function openStore (init: StoreInit): CrdtStore {
         next.head = version
         bs.save(next)
         st.commit.run()
-        local = next
-        books.set(siteHex, local)
+        books.set(siteHex, next)
       } else {
         st.commit.run()
       }
       pending = undefined
       const touched: RowTouch[] = []
-      if (listeners.size > 0) for (const [table, m] of p.rows) for (const r of pendingEntries(m)) touched.push({ table, pk: r.pk, kind: KINDS[r.kind] })
+      if (listeners.size > 0) for (const [table, m] of p.rows) for (const r of pendingEntries(m)) touched.push({ table, pk: r.pk, kind: r.kind < 3 ? KINDS[r.kind] : undefined })
       return { version, value, touched }
     } catch (err) {
       pending = undefined
@@ -360,6 +413,7 @@ export function openStore (init: StoreInit): CrdtStore {
     let stmt = stmtCache.get(s.sql)
     if (stmt == null) {
       if (!WRITE_HEAD.test(s.sql)) throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${s.sql.slice(0, 200)})`)
+      if (INTERNAL_NAME.test(s.sql.replace(/'(?:[^']|'')*'/g, "''"))) throw new SqlError(`statements may not touch the store's internal tables or functions (in: ${s.sql.slice(0, 200)})`)
       try { stmt = db.prepare(s.sql) } catch (err) { throw sqlError(err, s.sql) }
       if (stmtCache.size >= 256) stmtCache.delete(stmtCache.keys().next().value!)
       stmtCache.set(s.sql, stmt)
@@ -418,11 +472,13 @@ export function openStore (init: StoreInit): CrdtStore {
     const pkSel = db.prepare(`SELECT ${meta.pks.map(p => q(p.name)).join(', ')} FROM ${q(name)}`).raw(true).safeIntegers(true)
     const n = meta.cols.length
     for (const pk of pkSel.all() as SqlValue[][]) {
-      const s = allocate(n + 1)
+      allocate(n + 1)
       record(name, pk, 0)
+      const base = pending!.seq - n - 1
+      const dbv = pending!.dbv
       const cells: (number | null)[] = []
-      for (let i = 0; i < n; i++) cells.push(1, 0, s + 1 + i)
-      rt.putClock.run(...pk, 1, n === 0 ? 0 : null, n === 0 ? s : null, ...cells)
+      for (let i = 0; i < n; i++) cells.push(1, 0, dbv, base + 1 + i)
+      rt.putClock.run(...pk, 1, n === 0 ? 0 : null, n === 0 ? dbv : null, n === 0 ? base : null, ...cells)
     }
   }
 
@@ -483,7 +539,8 @@ export function openStore (init: StoreInit): CrdtStore {
   function apply (cs: Changeset): ApplyResult {
     alive()
     if (cs == null || !(cs.actor instanceof Uint8Array) || cs.actor.length !== 16) throw new MalformedChangesetError('changeset actor must be 16 bytes')
-    if (!Number.isSafeInteger(cs.version) || cs.version < 1) throw new MalformedChangesetError('changeset version must be a positive integer')
+    if (!Number.isSafeInteger(cs.version) || cs.version < 1 || cs.version > MAX_VERSION) throw new MalformedChangesetError(`changeset version must be an integer in 1..${MAX_VERSION}`)
+    if (!Number.isSafeInteger(cs.lastSeq) || cs.lastSeq > MAX_SEQ) throw new MalformedChangesetError(`changeset last seq must be an integer <= ${MAX_SEQ}`)
     if (!Array.isArray(cs.seqs) || cs.seqs.length !== 2 || !Number.isSafeInteger(cs.seqs[0]) || !Number.isSafeInteger(cs.seqs[1]) || cs.seqs[0] < 0 || cs.seqs[0] > cs.seqs[1] || !Number.isSafeInteger(cs.lastSeq) || cs.seqs[1] > cs.lastSeq) {
       throw new MalformedChangesetError('changeset seq range must satisfy 0 <= start <= end <= lastSeq')
     }
@@ -491,13 +548,10 @@ export function openStore (init: StoreInit): CrdtStore {
     if (typeof cs.ts !== 'bigint') throw new MalformedChangesetError('changeset ts must be a bigint')
     const actorHex = hex(cs.actor)
     const base: Omit<ApplyResult, 'status'> = { actor: actorHex, version: cs.version, changed: 0 }
-    if (actorHex === siteHex) return { ...base, status: 'own' }
-    for (const c of cs.changes) {
-      if (c == null || c.seq < cs.seqs[0] || c.seq > cs.seqs[1]) throw new MalformedChangesetError('a change seq lies outside the changeset seq range')
-      if (!(c.pk instanceof Uint8Array)) throw new MalformedChangesetError('a change pk must be bytes')
-      if (c.siteId != null && hex(c.siteId) !== actorHex) throw new MalformedChangesetError('a change site id differs from the changeset actor')
-      if (c.dbVersion != null && c.dbVersion !== cs.version) throw new MalformedChangesetError('a change db_version differs from the changeset version')
-    }
+    // own versions we hold are ignored; newer ones (a restore lost them) are taken back like any peer's
+    if (actorHex === siteHex && isKnown(localBook(), cs.version)) return { ...base, status: 'own' }
+    notNested()
+    for (const c of cs.changes) validateChange(c, cs, actorHex)
     const cur = books.get(actorHex)
     if (cur != null && isKnown(cur, cs.version)) return { ...base, status: 'duplicate' }
     const partial = cur?.partials.get(cs.version)
@@ -579,7 +633,7 @@ export function openStore (init: StoreInit): CrdtStore {
     const out: SyncNeeds = { actors: [] }
     for (const r of remote.actors) {
       const h = hex(r.actor)
-      if (h === siteHex || r.head <= 0) continue
+      if (r.head <= 0) continue
       const mine = books.get(h)
       const myHead = mine?.head ?? 0
       const myGaps = mine?.gaps ?? []
@@ -625,8 +679,19 @@ export function openStore (init: StoreInit): CrdtStore {
           }
         }
       }
-      for (const [from, to] of a.full) {
-        for (let v = Math.max(1, from); v <= Math.min(to, book.head); v++) yield * emitVersion(v)
+      // walk only versions held: known ones through the versions index, partial ones from the buffer
+      const known = removeRangesFrom([[1, book.head]], book.gaps)
+      for (const [from, to] of intersect(a.full.filter(r => r[0] <= r[1]), known)) {
+        let next = from
+        while (next <= to) {
+          const page = st.versionPage.all(book.ord, next, to) as { dbv: bigint }[]
+          if (page.length === 0) break
+          for (const r of page) yield * emitVersion(Number(r.dbv))
+          next = Number(page[page.length - 1]!.dbv) + 1
+        }
+      }
+      for (const v of [...book.partials.keys()].sort((x, y) => x - y)) {
+        if (a.full.some(r => v >= r[0] && v <= r[1])) yield * emitVersion(v)
       }
       for (const p of a.partial) yield * emitVersion(p.version, p.seqs)
     }
@@ -704,7 +769,7 @@ export function openStore (init: StoreInit): CrdtStore {
     gapCount () {
       alive()
       let n = 0
-      for (const b of books.values()) if (b.hex !== siteHex) n += countRanges(b.gaps)
+      for (const b of books.values()) n += countRanges(b.gaps)
       return n
     },
     onCommit (l) { listeners.add(l); return () => { listeners.delete(l) } },
@@ -720,6 +785,7 @@ export function openStore (init: StoreInit): CrdtStore {
         }
       })
       if (aborted(signal)) throw new AbortError()
+      if (options?.keepIdentity !== true) forgetIdentity(dest, [...tables.values()].map(t => t.meta))
       options?.progress?.(r.totalPages, r.totalPages)
     },
     close () {
@@ -729,6 +795,51 @@ export function openStore (init: StoreInit): CrdtStore {
       db.close()
     }
   }
+}
+
+function isSqlValue (v: unknown): boolean {
+  return v === null || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array
+}
+
+/** Checks one change of a hand-built or decoded changeset; throws `MalformedChangesetError`. */
+function validateChange (c: Change, cs: Changeset, actorHex: string): void {
+  const bad = (what: string): never => { throw new MalformedChangesetError(`a change ${what}`) }
+  if (c == null || typeof c !== 'object') bad('must be an object')
+  if (typeof c.table !== 'string' || typeof c.cid !== 'string') bad('needs string table and cid')
+  if (!(c.pk instanceof Uint8Array)) bad('pk must be bytes')
+  if (!isSqlValue(c.val)) bad('value must be null, a number, a bigint, a string or bytes')
+  if (!Number.isSafeInteger(c.seq) || c.seq < cs.seqs[0] || c.seq > cs.seqs[1]) bad('seq must be an integer inside the changeset seq range')
+  if (!Number.isSafeInteger(c.colVersion) || c.colVersion < 0 || !Number.isSafeInteger(c.cl) || c.cl < 0) bad('col_version and cl must be integers >= 0')
+  if (c.siteId != null && (!(c.siteId instanceof Uint8Array) || hex(c.siteId) !== actorHex)) bad('site id differs from the changeset actor')
+  if (c.dbVersion != null && c.dbVersion !== cs.version) bad('db_version differs from the changeset version')
+}
+
+/**
+ * Rewrites a backup copy so the local actor (ordinal 0) becomes an ordinary peer ordinal: every
+ * reference in clocks and bookkeeping moves with it, and ordinal 0 is left free for a new site id.
+ */
+function forgetIdentity (path: string, metas: readonly CrrTable[]): void {
+  const c = new Database(path)
+  try {
+    c.transaction(() => {
+      const next = (c.prepare('SELECT max(ordinal) + 1 AS n FROM __patina_sites').get() as { n: number }).n
+      const move = (col: string): string => `${q(col)} = CASE WHEN ${q(col)} = 0 THEN ${next} ELSE ${q(col)} END`
+      c.prepare('UPDATE __patina_sites SET ordinal = ? WHERE ordinal = 0').run(next)
+      for (const t of ['__patina_heads', '__patina_gaps', '__patina_partials', '__patina_buffer', '__patina_versions']) {
+        c.exec(`UPDATE ${t} SET site = ${next} WHERE site = 0`)
+      }
+      for (const m of metas) {
+        c.exec(`UPDATE ${q(clockName(m.name))} SET ${[move('__ss'), ...m.cols.map(col => move(cellCols(col.name)[1]))].join(', ')}`)
+      }
+    })()
+  } finally {
+    c.close()
+  }
+}
+
+/** `version * SEQ_SPAN + seq`; a bigint once it no longer fits a double exactly. */
+function stampOf (version: number, seq: number): number | bigint {
+  return version < 536870912 ? version * SEQ_SPAN + seq : BigInt(version) * BigInt(SEQ_SPAN) + BigInt(seq)
 }
 
 function aborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }

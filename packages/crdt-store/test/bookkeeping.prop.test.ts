@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterAll, describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, type SyncNeeds, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
@@ -135,5 +135,26 @@ describe('bookkeeping', () => {
         rmSync(`${path}-shm`, { force: true })
       }
     }), fcParams(40))
-  })
+  }, PROP_TIMEOUT)
+
+  test('the cost of applying a version does not grow with the number of gaps', () => {
+    const s = openStore({ path: ':memory:' })
+    try {
+      s.applySchema(RANDOM_SCHEMA)
+      const actor = new Uint8Array(16).fill(9)
+      let v = 1
+      const applyOdd = (count: number): number => {
+        const t0 = performance.now()
+        for (let i = 0; i < count; i++) { s.apply({ actor, version: v, seqs: [0, 0], lastSeq: 0, ts: 1n, changes: [] }); v += 2 }
+        return (performance.now() - t0) / count
+      }
+      applyOdd(50)
+      const few = applyOdd(200)
+      applyOdd(1300)
+      expect(s.gapCount()).toBeGreaterThan(1400)
+      const many = applyOdd(200)
+      // Every apply with ~1,500 gaps should cost about what it costs with ~100 gaps.
+      expect(many, `${many.toFixed(3)} ms per apply with ~1,500 gaps vs ${few.toFixed(3)} ms with ~100`).toBeLessThan(Math.max(few * 5, 0.5))
+    } finally { s.close() }
+  }, 120_000)
 })

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { type Change, type Changeset, type CrdtStore, encodeChangeset, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
 
@@ -85,8 +85,8 @@ describe('chunking', () => {
           a.close()
           b.close()
         }
-      }), fcParams(40, {}, 30_000))
-  })
+      }), fcParams(40))
+  }, PROP_TIMEOUT)
 
   test('non-ASCII text is sized in UTF-8 bytes (CJK rows at the default 8 KiB)', () => {
     const [a, b] = pair(8192)

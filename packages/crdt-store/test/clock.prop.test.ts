@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { type Changeset, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { changeRows } from './oracle/store-snapshot.ts'
 
 const SCHEMA = ['CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a)']
@@ -55,5 +55,5 @@ describe('hybrid logical clock in the store', () => {
           b.close()
         }
       }), fcParams(100))
-  })
+  }, PROP_TIMEOUT)
 })

@@ -11,13 +11,18 @@ import {
   decodeChangeset, decodeNeeds, decodeSummary, encodeChangeset, encodeNeeds, encodeSummary, openStore, packPk, unpackPk
 } from '../src/index.ts'
 import { type OracleDb, createOracleDb } from './oracle/crsqlite-oracle.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { plain } from './oracle/plain.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 import { type Typed, blob, int, real, text, NULL } from './oracle/typed-value.ts'
 
 const STORE_ERRORS = new Set(['SchemaChangeError', 'CrrRuleError', 'SqlError', 'UnknownTableError', 'UnknownColumnError', 'MalformedChangesetError', 'MalformedPkError'])
+
+/** The store's limits: versions up to 2^39 - 1, seqs up to 2^24 - 1 (larger ones are refused). */
+const MAX_VERSION = 2 ** 39 - 1
+const MAX_SEQ = 2 ** 24 - 1
+const seqArb = fc.integer({ min: 0, max: MAX_SEQ })
 
 const bytesArb = (max = 40): fc.Arbitrary<Uint8Array> => fc.uint8Array({ maxLength: max })
 const i64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })
@@ -45,12 +50,12 @@ const changeArb = (actor: Uint8Array, version: number): fc.Arbitrary<Change> => 
 })
 const changesetArb: fc.Arbitrary<Changeset> = fc.record({
   actor: fc.uint8Array({ minLength: 16, maxLength: 16 }),
-  version: fc.integer({ min: 1, max: 2 ** 40 }),
-  seqs: fc.tuple(u32, u32).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]),
+  version: fc.oneof(fc.integer({ min: 1, max: MAX_VERSION }), fc.constantFrom(1, MAX_VERSION)),
+  seqs: fc.tuple(seqArb, seqArb).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]),
   extra: fc.nat(),
   ts: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })
 }).chain(h => fc.array(changeArb(h.actor, h.version).chain(c => fc.integer({ min: h.seqs[0], max: h.seqs[1] }).map(seq => ({ ...c, seq }))), { maxLength: 6 })
-  .map(changes => ({ actor: h.actor, version: h.version, seqs: h.seqs, lastSeq: h.seqs[1] + (h.extra % 3), ts: h.ts, changes })))
+  .map(changes => ({ actor: h.actor, version: h.version, seqs: h.seqs, lastSeq: Math.min(MAX_SEQ, h.seqs[1] + (h.extra % 3)), ts: h.ts, changes })))
 const rangesArb = fc.array(fc.tuple(u32, u32).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as [number, number]), { maxLength: 4 })
 const summaryArb: fc.Arbitrary<SyncSummary> = fc.record({
   actors: fc.array(fc.record({
@@ -84,7 +89,7 @@ describe('changeset codec', () => {
     fc.assert(fc.property(changesetArb, cs => {
       expect(plain(decodeChangeset(encodeChangeset(cs)))).toEqual(cs)
     }), fcParams(300))
-  })
+  }, PROP_TIMEOUT)
 
   test('keeps INTEGER and REAL apart, including integral REALs and 64-bit integers', () => {
     for (const val of [2, 2n, 0, 0n, -1, -1n, 2 ** 53, 2n ** 53n + 1n, -(2n ** 63n), 2n ** 63n - 1n, 1e300, Number.POSITIVE_INFINITY]) {
@@ -103,6 +108,16 @@ describe('changeset codec', () => {
       enc.fill(0xaa)
       expect(plain(decoded)).toEqual(want)
     }), fcParams(100))
+  }, PROP_TIMEOUT)
+
+  test('versions and seqs beyond the limits are refused when decoding', () => {
+    const base: Changeset = { actor: new Uint8Array(16), version: 1, seqs: [0, 0], lastSeq: 0, ts: 1n, changes: [] }
+    for (const bad of [{ ...base, version: MAX_VERSION + 1 }, { ...base, seqs: [0, MAX_SEQ + 1] as [number, number], lastSeq: MAX_SEQ + 1 }, { ...base, lastSeq: MAX_SEQ + 1 }]) {
+      let enc: Uint8Array
+      try { enc = encodeChangeset(bad) } catch (err) { expect((err as Error).name).toBe('MalformedChangesetError'); continue }
+      expect(() => decodeChangeset(enc)).toThrow(expect.objectContaining({ name: 'MalformedChangesetError' }))
+    }
+    expect(plain(decodeChangeset(encodeChangeset({ ...base, version: MAX_VERSION, seqs: [0, MAX_SEQ], lastSeq: MAX_SEQ })))).toEqual({ ...base, version: MAX_VERSION, seqs: [0, MAX_SEQ], lastSeq: MAX_SEQ })
   })
 
   test('summaries and needs round-trip', () => {
@@ -110,7 +125,7 @@ describe('changeset codec', () => {
       expect(plain(decodeSummary(encodeSummary(s)))).toEqual(s)
       expect(plain(decodeNeeds(encodeNeeds(n)))).toEqual(n)
     }), fcParams(200))
-  })
+  }, PROP_TIMEOUT)
 
   test('random bytes fail only with MalformedChangesetError', () => {
     const names = new Set(['MalformedChangesetError'])
@@ -119,7 +134,7 @@ describe('changeset codec', () => {
       onlyTyped(names, () => decodeSummary(bytes))
       onlyTyped(names, () => decodeNeeds(bytes))
     }), fcParams(2000))
-  })
+  }, PROP_TIMEOUT)
 
   test('truncated or bit-flipped encodings fail only with MalformedChangesetError', () => {
     const names = new Set(['MalformedChangesetError'])
@@ -135,7 +150,7 @@ describe('changeset codec', () => {
         }
       }
     }), fcParams(500))
-  })
+  }, PROP_TIMEOUT)
 
   test('decoders refuse non-bytes input with the typed error', () => {
     for (const bad of [undefined, null, 'x', 5, {}, [1, 2]] as unknown[]) {
@@ -186,7 +201,7 @@ describe('real changesets through the codec', () => {
         dst.close()
       }
     }), fcParams(60))
-  })
+  }, PROP_TIMEOUT)
 })
 
 describe('packed primary keys', () => {
@@ -226,7 +241,7 @@ describe('packed primary keys', () => {
         else expect(b).toEqual(toJs(v))
       })
     }), fcParams(300))
-  })
+  }, PROP_TIMEOUT)
 
   test('documented encodings', () => {
     const cases: Array<[SqlValue[], string]> = [
@@ -243,5 +258,5 @@ describe('packed primary keys', () => {
   test('unpackPk of random bytes fails only with MalformedPkError', () => {
     const names = new Set(['MalformedPkError'])
     fc.assert(fc.property(fc.uint8Array({ maxLength: 40 }), bytes => { onlyTyped(names, () => unpackPk(bytes)) }), fcParams(3000))
-  })
+  }, PROP_TIMEOUT)
 })

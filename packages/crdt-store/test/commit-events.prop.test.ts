@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { type CommitEvent, type CrdtStore, openStore, packPk } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { canon, fromTypeof, hex } from './oracle/typed-value.ts'
 
@@ -99,7 +99,7 @@ describe('commit events', () => {
         for (const s of stores) s.close()
       }
     }), fcParams(50))
-  })
+  }, PROP_TIMEOUT)
 
   test('unsubscribing stops events', () => {
     const s = openStore({ path: ':memory:' })

@@ -4,21 +4,30 @@
  * once everything is delivered — by broadcast or purely by summary/needs/serve/apply — every
  * replica has the same tables, the same `crsql_changes` and no gaps. Set FC_SEED to replay.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
-import { describe, expect, test } from 'vitest'
+import { afterAll, describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
 
 interface Produced { origin: number; version: number; chunks: Changeset[] }
 
-function openReplicas (n: number, chunkBytes: number): CrdtStore[] {
+const fileDir = mkdtempSync(join(tmpdir(), 'patina-convergence-'))
+afterAll(() => { rmSync(fileDir, { recursive: true, force: true }) })
+let fileNo = 0
+
+/** Opens `n` replicas; with `fileBacked`, replica 0 is a file store (separate read connection, WAL). */
+function openReplicas (n: number, chunkBytes: number, fileBacked = false): CrdtStore[] {
   const stores: CrdtStore[] = []
   for (let i = 0; i < n; i++) {
     let t = 1_700_000_000_000 + i
-    const s = openStore({ path: ':memory:', chunkBytes, now: () => t++ })
+    const path = fileBacked && i === 0 ? join(fileDir, `r${fileNo++}.db`) : ':memory:'
+    const s = openStore({ path, chunkBytes, now: () => t++ })
     s.applySchema(RANDOM_SCHEMA)
     stores.push(s)
   }
@@ -61,6 +70,7 @@ function assertConverged (stores: readonly CrdtStore[], produced: readonly Produ
 const scenarioArb = fc.record({
   replicas: fc.integer({ min: 3, max: 4 }),
   chunkBytes: fc.constantFrom(64, 160, 512, 8192),
+  fileBacked: fc.boolean(),
   steps: fc.array(fc.oneof(
     fc.record({ kind: fc.constant('write' as const), at: fc.nat(), tx: txArb({ pkChanges: true }) }),
     fc.record({ kind: fc.constant('deliver' as const), which: fc.nat(), to: fc.nat(), keep: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }) })
@@ -70,7 +80,7 @@ const scenarioArb = fc.record({
 describe('convergence (broadcast path)', () => {
   test('random concurrent writes converge once every chunk is delivered in any order, duplicated', () => {
     fc.assert(fc.property(scenarioArb, fc.gen(), (sc, g) => {
-      const stores = openReplicas(sc.replicas, sc.chunkBytes)
+      const stores = openReplicas(sc.replicas, sc.chunkBytes, sc.fileBacked)
       try {
         const produced: Produced[] = []
         // delivered[replica] = set of "origin:version:chunkIndex"
@@ -114,13 +124,13 @@ describe('convergence (broadcast path)', () => {
         for (const s of stores) s.close()
       }
     }), fcParams(40))
-  })
+  }, PROP_TIMEOUT)
 })
 
 describe('convergence (sync path)', () => {
   test('replicas that never got broadcasts catch up purely by summary / needs / serve / apply', () => {
     fc.assert(fc.property(scenarioArb, fc.array(fc.tuple(fc.nat(), fc.nat()), { maxLength: 6 }), fc.gen(), (sc, partialSyncs, g) => {
-      const stores = openReplicas(sc.replicas, sc.chunkBytes)
+      const stores = openReplicas(sc.replicas, sc.chunkBytes, sc.fileBacked)
       try {
         const produced: Produced[] = []
         for (const step of sc.steps) {
@@ -160,5 +170,86 @@ describe('convergence (sync path)', () => {
         for (const s of stores) s.close()
       }
     }), fcParams(40))
+  }, PROP_TIMEOUT)
+})
+
+describe('convergence (arrival order of one actor\'s versions)', () => {
+  test('a re-insert\'s sentinel keeps its origin when a later version of the same row arrives first', () => {
+    const [a, b, c] = openReplicas(3, 8192) as [CrdtStore, CrdtStore, CrdtStore]
+    try {
+      const v1 = a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'first')" }]).changesets
+      const v2 = a.transaction([{ sql: 'DELETE FROM t WHERE id = 1' }, { sql: "INSERT INTO t (id, a) VALUES (1, 'again')" }]).changesets
+      const v3 = a.transaction([{ sql: "UPDATE t SET b = 'later' WHERE id = 1" }]).changesets
+      for (const cs of [...v1, ...v3, ...v2]) b.apply(wire(cs))
+      for (const cs of [...v1, ...v2, ...v3]) c.apply(wire(cs))
+      expect(snapshot(c), 'in-order replica differs from the origin').toEqual(snapshot(a))
+      expect(snapshot(b), 'v3-before-v2 replica differs from the origin').toEqual(snapshot(a))
+    } finally {
+      for (const s of [a, b, c]) s.close()
+    }
   })
 })
+
+describe('convergence after losing recent local commits', () => {
+  test('a node reopened from an older copy of itself gets its own newer versions back and never reuses their numbers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-restore-'))
+    const path = join(dir, 'a.db')
+    let a = openStore({ path })
+    const b = openStore({ path: ':memory:' })
+    try {
+      for (const s of [a, b]) s.applySchema(RANDOM_SCHEMA)
+      for (const cs of a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'v1')" }]).changesets) b.apply(cs)
+      // An older copy of a (e.g. the last backup, or a disk that lost its last commits).
+      await a.backup(join(dir, 'old.db'))
+      for (const cs of a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (2, 'v2')" }]).changesets) b.apply(cs)
+      a.close()
+      a = openStore({ path: join(dir, 'old.db') })
+      // Anti-entropy with b must bring version 2 of a's own actor back...
+      for (const cs of b.serve(a.needs(b.summary()))) a.apply(cs)
+      expect(tableRowsOf(a), 'a lost its own version 2 for good').toEqual(tableRowsOf(b))
+      // ...and a's next write must not reuse version 2, or b drops it as a duplicate.
+      const next = a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (3, 'v3')" }])
+      expect(next.version).toBe(3)
+      for (const cs of next.changesets) b.apply(cs)
+      expect(snapshot(b)).toEqual(snapshot(a))
+    } finally {
+      a.close()
+      b.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('convergence after restoring a backup', () => {
+  test('a node restored from an older backup that writes before it syncs still converges with its peers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-restore2-'))
+    let a = openStore({ path: join(dir, 'a.db') })
+    const b = openStore({ path: ':memory:' })
+    try {
+      for (const s of [a, b]) s.applySchema(RANDOM_SCHEMA)
+      for (const cs of a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'v1')" }]).changesets) b.apply(cs)
+      await a.backup(join(dir, 'old.db'))
+      for (const cs of a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (2, 'lost')" }]).changesets) b.apply(cs)
+      a.close()
+      a = openStore({ path: join(dir, 'old.db') })
+      // Writes first: whatever version it gets must not be mistaken for the lost one.
+      const w = a.transaction([{ sql: "INSERT INTO t (id, a) VALUES (3, 'after restore')" }])
+      for (const cs of w.changesets) b.apply(cs)
+      for (let round = 0; round < 2; round++) {
+        for (const cs of b.serve(a.needs(b.summary()))) a.apply(cs)
+        for (const cs of a.serve(b.needs(a.summary()))) b.apply(cs)
+      }
+      expect(snapshot(a).tables).toEqual(snapshot(b).tables)
+      expect(snapshot(a).tables.t?.length, 'rows 1, 2 and 3 everywhere').toBe(3)
+      expect(snapshot(a)).toEqual(snapshot(b))
+    } finally {
+      a.close()
+      b.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+function tableRowsOf (s: CrdtStore): unknown {
+  return snapshot(s).tables
+}

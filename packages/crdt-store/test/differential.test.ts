@@ -4,7 +4,14 @@
  * See test/oracle/differential-world.ts for what "the same" means where Patina deliberately differs
  * (merge-equal-values tie-break by site id).
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, test } from 'vitest'
+import { openStore } from '../src/index.ts'
+import { createOracleDb } from './oracle/crsqlite-oracle.ts'
+import { patinaCells, patinaContents } from './oracle/differential-world.ts'
 import { type Tx, type World, createWorld } from './oracle/differential-world.ts'
 import { type Typed, NULL, blob, int, real, sqlLiteral, text } from './oracle/typed-value.ts'
 
@@ -243,5 +250,103 @@ describe('differential: tables and columns', () => {
     }
     await w.checkConverged()
     expect(txs[5]?.patina.length ?? 0, 'a 31 x 200-byte insert must be chunked at chunkBytes 256').toBeGreaterThan(1)
+  })
+})
+
+describe('differential: existing rows become CRR rows', () => {
+  test('a pre-existing table is backfilled like crsql_as_crr, and its rows replicate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-backfill-'))
+    const create = "CREATE TABLE old (id INTEGER PRIMARY KEY NOT NULL, name TEXT, n, d TEXT NOT NULL DEFAULT 'z')"
+    const createTags = 'CREATE TABLE oldtags (k TEXT PRIMARY KEY NOT NULL)'
+    const fill = [
+      "INSERT INTO old (id, name, n) VALUES (1, 'one', 1), (2, NULL, 2.5), (3, 'three', NULL)",
+      "INSERT INTO old (id, name, n, d) VALUES (4, x'00', -7, 'set')",
+      "INSERT INTO oldtags (k) VALUES ('p'), ('q')"
+    ]
+    const path = join(dir, 'pre.db')
+    const raw = new Database(path)
+    raw.exec(create)
+    raw.exec(createTags)
+    for (const sql of fill) raw.exec(sql)
+    raw.close()
+    const a = openStore({ path })
+    const b = openStore({ path: ':memory:' })
+    const oa = await createOracleDb({ siteId: a.siteId })
+    const ob = await createOracleDb({ siteId: b.siteId })
+    try {
+      a.applySchema([create, createTags])
+      b.applySchema([create, createTags])
+      await oa.exec(create)
+      await oa.exec(createTags)
+      for (const sql of fill) await oa.exec(sql)
+      await oa.exec("SELECT crsql_as_crr('old'); SELECT crsql_as_crr('oldtags');")
+      await ob.exec(`${create}; ${createTags}; SELECT crsql_as_crr('old'); SELECT crsql_as_crr('oldtags');`)
+      const noSite = (c: { table: string; pk: string; cid: string; val: string; colVersion: bigint; cl: bigint; site: string }): unknown => ({ ...c, site: undefined })
+      expect(patinaCells(a).map(noSite), 'backfilled cells').toEqual((await oa.cells()).map(noSite))
+      expect(patinaCells(a).every(c => c.site === Buffer.from(a.siteId).toString('hex'))).toBe(true)
+      // Replicate: the backfill is an ordinary version of a's actor.
+      for (const cs of a.serve(b.needs(a.summary()))) b.apply(cs)
+      await ob.merge(await oa.changesSince(0))
+      for (const t of ['old', 'oldtags']) expect(patinaContents(b, t), t).toEqual(await ob.selectAll(t))
+      expect(patinaCells(b)).toEqual(patinaCells(a))
+      expect(patinaCells(b).map(noSite)).toEqual((await ob.cells()).map(noSite))
+      // Applying the schema again does not backfill twice.
+      expect(a.applySchema([create, createTags]).unchanged).toBe(true)
+      expect(a.syncStatus().find(x => x.actor === Buffer.from(a.siteId).toString('hex'))?.head).toBe(1)
+    } finally {
+      a.close()
+      b.close()
+      await oa.close()
+      await ob.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})
+
+describe('differential: adding a column', () => {
+  test('existing rows get no clock for the new column; later writes to it merge like cr-sqlite', async () => {
+    const w = await open(2)
+    await w.write(0, "INSERT INTO t (id, a) VALUES (1, 'a1'), (2, 'a2')")
+    await w.write(1, "INSERT INTO t (id, a) VALUES (3, 'a3')")
+    await w.syncAll()
+    for (let i = 0; i < 2; i++) {
+      w.stores[i]!.applySchema([...SCHEMA.map(sql => sql.startsWith('CREATE TABLE t ') ? "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a, b, c, d TEXT DEFAULT 'dflt')" : sql)])
+      await w.oracles[i]!.exec("SELECT crsql_begin_alter('t'); ALTER TABLE t ADD COLUMN d TEXT DEFAULT 'dflt'; SELECT crsql_commit_alter('t');")
+    }
+    await w.checkConverged('after alter')
+    await w.write(0, "UPDATE t SET d = 'x' WHERE id = 1")
+    await w.write(1, "UPDATE t SET a = 'b1' WHERE id = 1")
+    await w.write(1, "UPDATE t SET d = 'y' WHERE id = 2")
+    await w.write(1, "INSERT INTO t (id, a) VALUES (4, 'a4')")
+    await w.write(0, "UPDATE t SET d = 'z' WHERE id = 2")
+    await w.syncAll()
+    const rows = [...w.stores[0]!.read('SELECT id, d FROM t ORDER BY id').rows]
+    expect(rows.length).toBe(4)
+    await w.checkConverged('after writes')
+  })
+})
+
+describe('differential: unusual primary keys', () => {
+  test('BLOB, REAL, negative and large INTEGER keys pack and merge like cr-sqlite', async () => {
+    const schema = [
+      'CREATE TABLE bk (k BLOB PRIMARY KEY NOT NULL, v)',
+      'CREATE TABLE rk (k REAL PRIMARY KEY NOT NULL, v)',
+      'CREATE TABLE ik (k INTEGER NOT NULL, j TEXT NOT NULL, v, PRIMARY KEY (j, k))'
+    ]
+    world = await createWorld({ size: 2, schema, tables: ['bk', 'rk', 'ik'], sortSites: true })
+    const w = world
+    await w.write(0, "INSERT INTO bk (k, v) VALUES (x'', 1), (x'00', 2), (x'ff00', 3)")
+    await w.write(1, "INSERT INTO bk (k, v) VALUES (x'00', 'b'), (x'0000', 'c')")
+    await w.write(0, 'INSERT INTO rk (k, v) VALUES (0.5, 1), (-2.25, 2), (1e300, 3), (3.0, 4)')
+    await w.write(1, "INSERT INTO rk (k, v) VALUES (0.5, 'x'), (3.0, 'y')")
+    await w.write(0, "INSERT INTO ik (k, j, v) VALUES (-1, 'a', 1), (-9223372036854775807 - 1, '', 2), (9223372036854775807, 'z', 3), (256, 'é', 4)")
+    await w.write(1, "INSERT INTO ik (k, j, v) VALUES (-1, 'a', 'other'), (128, 'é', 5)")
+    await w.syncAll()
+    await w.checkConverged('inserted')
+    await w.write(1, "DELETE FROM bk WHERE k = x''")
+    await w.write(0, 'UPDATE rk SET v = NULL WHERE k = 3.0')
+    await w.write(1, "DELETE FROM ik WHERE k = -1 AND j = 'a'")
+    await w.syncAll()
+    await w.checkConverged('edited')
   })
 })

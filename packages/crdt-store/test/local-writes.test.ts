@@ -109,4 +109,15 @@ describe('local writes', () => {
     expect(() => s.read("INSERT INTO t (id) VALUES (9)")).toThrow(expect.objectContaining({ name: 'StatementNotReadonlyError' }))
     s.close()
   })
+  it('refuses client statements naming internal tables or trigger functions', () => {
+    const s = store()
+    s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }])
+    for (const sql of ['DELETE FROM __patina_versions', 'UPDATE "t__crsql_clock" SET __cl = 2', "SELECT patina_sq(5, 0, 't', 1)", 'UPDATE __patina_sites SET site_id = x\'00\'']) {
+      expect(() => s.transaction([{ sql }])).toThrow(expect.objectContaining({ name: 'SqlError' }))
+    }
+    // a string literal that merely mentions the names is fine
+    expect(s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (2, '__patina_versions patina_sq(')" }]).version).toBe(2)
+    expect(s.syncStatus()[0]!.head).toBe(2)
+    s.close()
+  })
 })

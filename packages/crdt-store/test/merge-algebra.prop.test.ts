@@ -6,7 +6,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 
@@ -70,7 +70,7 @@ describe('merge algebra', () => {
         for (const s of [...stores, once, twice]) s.close()
       }
     }), fcParams(40))
-  })
+  }, PROP_TIMEOUT)
 
   test('commutative: pulling A then B equals pulling B then A', () => {
     fc.assert(fc.property(historyArb, historyArb, linksArb, (h1, h2, links) => {
@@ -90,7 +90,7 @@ describe('merge algebra', () => {
         for (const s of [...stores, ab, ba]) s.close()
       }
     }), fcParams(40))
-  })
+  }, PROP_TIMEOUT)
 
   test('associative: (A ⊔ B) ⊔ C equals A ⊔ (B ⊔ C)', () => {
     fc.assert(fc.property(historyArb, historyArb, historyArb, linksArb, (h1, h2, h3, links) => {
@@ -106,5 +106,5 @@ describe('merge algebra', () => {
         for (const s of [...stores, ab, left, bc, right]) s.close()
       }
     }), fcParams(30))
-  })
+  }, PROP_TIMEOUT)
 })

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 import { sqlLiteral } from './oracle/typed-value.ts'
 import { valueArb } from './oracle/random-ops.ts'
@@ -64,5 +64,5 @@ describe('schema drift', () => {
         b.close()
       }
     }), fcParams(60))
-  })
+  }, PROP_TIMEOUT)
 })

@@ -113,4 +113,37 @@ describe('bookkeeping and sync', () => {
     expect([...b.read('SELECT count(*), sum(id) FROM t').rows]).toEqual([[100_000, 4999950000]])
     a.close(); b.close()
   }, 60_000)
+  it('a node restored from a backup gets a fresh identity and catches up on its old actor', async () => {
+    const path = tmp()
+    const a = openStore({ path })
+    a.applySchema(schema)
+    const [b] = stores(1, schema)
+    for (const c of a.transaction([{ sql: "INSERT INTO t VALUES (1, 'one')" }]).changesets) b!.apply(c)
+    const old = path + '.old'
+    await a.backup(old)
+    for (const c of a.transaction([{ sql: "INSERT INTO t VALUES (2, 'two')" }]).changesets) b!.apply(c)
+    const oldActor = a.siteId
+    a.close()
+    const restored = openStore({ path: old })
+    expect(hex(restored.siteId)).not.toBe(hex(oldActor))
+    // writing before syncing cannot collide with versions the old identity already sent
+    expect(restored.transaction([{ sql: "INSERT INTO t VALUES (3, 'three')" }]).version).toBe(1)
+    expect(restored.needs(b!.summary()).actors.map(x => [hex(x.actor), x.full])).toEqual([[hex(oldActor), [[2, 2]]]])
+    pull(restored, b!)
+    pull(b!, restored)
+    expect(rows(restored, 't')).toEqual([[1, 'one'], [2, 'two'], [3, 'three']])
+    expect(rows(b!, 't')).toEqual(rows(restored, 't'))
+    restored.close(); b!.close()
+  })
+  it('treats NaN from the wire as the NULL SQLite would store', () => {
+    const [x, y] = stores(2, schema)
+    const other = new Uint8Array(16).fill(3)
+    const nan: Changeset = { actor: other, version: 1, seqs: [0, 0], lastSeq: 0, ts: 1n, changes: [{ table: 't', pk: Uint8Array.of(1, 9, 1), cid: 'a', val: Number.NaN, colVersion: 1, dbVersion: 1, siteId: other, cl: 1, seq: 0 }] }
+    const mine = x!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x')" }]).changesets
+    x!.apply(nan)
+    y!.apply(nan)
+    for (const c of mine) y!.apply(c)
+    expect(rows(x!, 't')).toEqual(rows(y!, 't'))
+    x!.close(); y!.close()
+  })
 })

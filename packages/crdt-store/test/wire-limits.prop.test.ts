@@ -7,9 +7,9 @@
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { type Changeset, openStore } from '../src/index.ts'
-import { fcParams } from './oracle/fc-config.ts'
-import { changeRows } from './oracle/store-snapshot.ts'
+import { type Changeset, type CrdtStore, type SqlValue, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
+import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
+import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
 
 const SCHEMA = ['CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a)']
@@ -53,7 +53,63 @@ describe('wire limits', () => {
         expect(served.flatMap(c => c.changes.map(x => [x.dbVersion, x.seq]))).toEqual([[version, seq]])
       } finally { s.close() }
     }), fcParams(150))
+  }, PROP_TIMEOUT)
+
+  test('values SQLite cannot store (NaN) are refused or normalised: replicas still converge in any order', () => {
+    const EVIL = new Uint8Array(16).fill(0xff)
+    for (const val of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0] as SqlValue[]) {
+      const mk = (): CrdtStore => { const s = openStore({ path: ':memory:' }); s.applySchema(SCHEMA); return s }
+      const r1 = mk()
+      const r2 = mk()
+      try {
+        const local = r1.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }]).changesets
+        const odd = decodeChangeset(encodeChangeset({ actor: EVIL, version: 1, seqs: [0, 0], lastSeq: 0, ts: 1n, changes: [{ table: 't', pk: Uint8Array.of(1, 9, 1), cid: 'a', val, colVersion: 1, dbVersion: 1, siteId: EVIL, cl: 1, seq: 0 }] }))
+        const tryApply = (s: CrdtStore, cs: Changeset): void => {
+          try { s.apply(cs) } catch (err) { expect((err as Error).name, `${String(val)}: ${(err as Error).message}`).toBe('MalformedChangesetError') }
+        }
+        tryApply(r1, odd)
+        tryApply(r2, odd)
+        for (const cs of local) r2.apply(cs)
+        expect(snapshot(r2), `value ${String(val)}: arrival order changed the outcome`).toEqual(snapshot(r1))
+      } finally {
+        r1.close()
+        r2.close()
+      }
+    }
   })
+
+  test('a changeset object with a junk field is refused with a typed error and nothing written', () => {
+    const TYPED = new Set(['MalformedChangesetError', 'MalformedPkError', 'UnknownTableError', 'UnknownColumnError'])
+    const junk = fc.oneof(
+      fc.constantFrom<unknown>(undefined, null, -1, 1.5, Number.NaN, 2 ** 60, '', 'x', {}, [], true, 5n, -5n, new Uint8Array(0), new Uint8Array(40), Symbol.for('x')),
+      fc.anything()
+    )
+    const fields = ['actor', 'version', 'seqs', 'lastSeq', 'ts', 'changes', 'c.table', 'c.pk', 'c.cid', 'c.val', 'c.colVersion', 'c.dbVersion', 'c.siteId', 'c.cl', 'c.seq', 'c']
+    fc.assert(fc.property(fc.constantFrom(...fields), junk, (field, value) => {
+      const s = openStore({ path: ':memory:' })
+      try {
+        s.applySchema(SCHEMA)
+        s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }])
+        const cs: Record<string, unknown> = { actor: ACTOR, version: 1, seqs: [0, 1], lastSeq: 1, ts: 5n, changes: [
+          { table: 't', pk: Uint8Array.of(1, 9, 2), cid: 'a', val: 7n, colVersion: 1, dbVersion: 1, siteId: ACTOR, cl: 1, seq: 0 },
+          { table: 't', pk: Uint8Array.of(1, 9, 3), cid: 'a', val: 'y', colVersion: 1, dbVersion: 1, siteId: ACTOR, cl: 1, seq: 1 }
+        ] }
+        const changes = cs.changes as Array<Record<string, unknown>>
+        if (field === 'c') changes[1] = value as Record<string, unknown>
+        else if (field.startsWith('c.')) changes[1]![field.slice(2)] = value
+        else cs[field] = value
+        const before = { snap: snapshot(s), status: s.syncStatus() }
+        try {
+          s.apply(cs as unknown as Changeset)
+        } catch (err) {
+          expect(TYPED.has((err as Error).name), `${field} = ${String(value)}: untyped ${(err as Error).name}: ${(err as Error).message}`).toBe(true)
+          expect({ snap: snapshot(s), status: s.syncStatus() }, `${field}: refused changeset wrote something`).toEqual(before)
+        }
+        // Either way the store keeps working.
+        expect(s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (9, 'ok')" }]).version).toBe(2)
+      } finally { s.close() }
+    }), fcParams(300))
+  }, PROP_TIMEOUT)
 
   test('serving a needs request for a huge version range is proportional to the versions held', () => {
     const s = openStore({ path: ':memory:' })

@@ -45,6 +45,8 @@ interface Item {
   nextAt: number
   live: boolean
   dups: number
+  /** Sends allowed for a re-queued item (else the transmit budget). */
+  cap: number | undefined
 }
 
 // RTT rings in ms (as Corrosion's members.rs): peers in a lower ring are tried first.
@@ -97,9 +99,30 @@ export class BroadcastScheduler {
     }
     let dropped = 0
     while (this.#byKey.size >= this.#init.maxQueue && this.#dropMostSent()) dropped++
-    const item: Item = { key, payload, holders: new Set(holders), sent: 0, rounds: 0, nextAt: now, live: true, dups: 0 }
+    const item: Item = { key, payload, holders: new Set(holders), sent: 0, rounds: 0, nextAt: now, live: true, dups: 0, cap: undefined }
     this.#byKey.set(key, item)
     this.#push(item)
+    return dropped
+  }
+
+  /**
+   * A send of `key` to `peer` was dropped (peer unreachable or congested): give that send back, to
+   * be spent on another peer at `dueAt`. `peer` stays excluded. Never adds more than the one send.
+   */
+  retry (key: string, payload: Uint8Array, peer: string, dueAt: number): number {
+    const existing = this.#byKey.get(key)
+    if (existing != null) {
+      existing.holders.add(peer)
+      if (existing.cap != null) existing.cap++
+      else existing.sent = Math.max(0, existing.sent - 1)
+      return 0
+    }
+    const dropped = this.enqueue(key, payload, dueAt, [peer])
+    const item = this.#byKey.get(key)
+    if (item != null) {
+      item.cap = 1
+      item.rounds = 1 // not a first round: random peers, not the nearest
+    }
     return dropped
   }
 
@@ -140,7 +163,8 @@ export class BroadcastScheduler {
         continue
       }
       const fresh = peers.filter((p) => !item.holders.has(p.id))
-      const count = Math.min(this.#init.fanout, budget - item.sent, fresh.length)
+      const limit = item.cap != null ? Math.min(item.cap, budget) : budget
+      const count = Math.min(this.#init.fanout, limit - item.sent, fresh.length)
       const cost = item.payload.byteLength * Math.max(count, 0)
       if (sends.length > 0 && bytes + cost > byteBudget) return { sends, blocked: true }
       this.#pop()
@@ -155,7 +179,7 @@ export class BroadcastScheduler {
       for (const p of chosen) sends.push({ peer: p.id, key: item.key, payload: item.payload, holders })
       item.sent += chosen.length
       item.rounds++
-      if (item.sent >= budget || fresh.length <= chosen.length) {
+      if (item.sent >= limit || fresh.length <= chosen.length) {
         this.#forget(item)
       } else {
         item.nextAt = now + this.#init.resendIntervalMs * item.rounds
@@ -241,8 +265,7 @@ export class BroadcastScheduler {
         const l = 2 * i + 1
         const r = l + 1
         let m = i
-        const cur = m === i ? last : (h[m] as Item)
-        let best = cur.nextAt
+        let best = last.nextAt
         if (l < h.length && (h[l] as Item).nextAt < best) { m = l; best = (h[l] as Item).nextAt }
         if (r < h.length && (h[r] as Item).nextAt < best) { m = r }
         if (m === i) break

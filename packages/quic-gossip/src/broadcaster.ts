@@ -1,5 +1,6 @@
 import type { Connection, Stream } from '@libp2p/interface'
 import { BroadcastScheduler } from './broadcast-scheduler.ts'
+import type { PeerView } from './broadcast-scheduler.ts'
 import { Tag, encodeMessage } from './codec.ts'
 import type { BatchItem } from './codec.ts'
 import { PayloadTooLargeError, UnknownTagError } from './errors.ts'
@@ -18,7 +19,7 @@ export interface BroadcastInit {
   lambda?: number
   /** Peers per round; the first round goes at once, nearest RTT ring first. Default 3. */
   fanout?: number
-  /** Delay unit between re-send rounds (round r waits r units). Default 20 ms. */
+  /** Delay unit between re-send rounds (round r waits r units). Default 10 ms. */
   resendIntervalMs?: number
   /** Payloads held for (re-)sending; past it the most-sent is dropped. Default 20000. */
   maxQueue?: number
@@ -34,7 +35,7 @@ export interface BroadcastInit {
   maxPayloadBytes?: number
   /** Bytes buffered per outbound link before frames are dropped. Default 8 MiB. */
   maxLinkBufferBytes?: number
-  /** Skip an item's remaining re-send rounds after this many duplicates of it arrived (0 = never). Default 2. */
+  /** Skip an item's remaining re-send rounds after this many duplicates of it arrived (0 = never). Default 0. */
   stopAfterDuplicates?: number
 }
 
@@ -50,6 +51,13 @@ export type PayloadHandler = (payload: Uint8Array, meta: PayloadMeta) => boolean
 
 // After a failed dial, frames for that peer are dropped for this long instead of re-dialing.
 const REDIAL_BACKOFF_MS = 1000
+// Items dropped on the way to an unreachable peer are re-queued for other peers this many times.
+const MAX_RETRIES = 2
+// A re-send may run up to this much after its due time when that lets it share an armed timer,
+// which saves re-arming a timer per received item.
+const TIMER_SLACK_MS = 2
+// How soon to look again when every link is congested.
+const CONGESTION_RECHECK_MS = 5
 
 /** Epidemic broadcast over {@link BROADCAST_PROTOCOL}. */
 export class Broadcaster {
@@ -70,6 +78,8 @@ export class Broadcaster {
   #timerAt = Infinity
   #waiters: Array<() => void> = []
   #running = false
+  // key → times re-queued after a drop (bounded: cleared when it grows large)
+  readonly #retries = new Map<string, number>()
 
   constructor (ctx: NodeContext, peers: PeerTable, cfg: Required<BroadcastInit>) {
     this.#ctx = ctx
@@ -93,19 +103,30 @@ export class Broadcaster {
     return this.#links.size
   }
 
+  /** Begin broadcasting. */
   start (): void {
     this.#running = true
   }
 
+  /** Stop broadcasting and close outbound links. */
   stop (): void {
     this.#running = false
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = undefined
     this.#scheduler.clear()
     this.#batches.clear()
+    this.#retries.clear()
     for (const link of [...this.#links.values()]) link.close()
     this.#links.clear()
     for (const w of this.#waiters.splice(0)) w()
+  }
+
+  /** Close links to peers that left the alive set. */
+  prune (): void {
+    for (const [peer, link] of [...this.#links]) {
+      if (!this.#peers.has(peer)) link.close()
+    }
+    for (const peer of [...this.#failedAt.keys()]) if (!this.#peers.has(peer)) this.#failedAt.delete(peer)
   }
 
   /** Register a payload handler; returns its unsubscribe function. */
@@ -202,7 +223,16 @@ export class Broadcaster {
   #pump (): void {
     if (!this.#running) return
     const now = performance.now()
-    const { sends, blocked } = this.#scheduler.take(now, this.#peers.views(), this.#bucket.available(now))
+    const peers = this.#uncongested()
+    if (peers.length === 0 && this.#peers.size > 0 && this.#scheduler.size > 0) {
+      // every link is backed up: hold items in the (bounded) queue until they drain
+      this.#arm(now + CONGESTION_RECHECK_MS, now)
+      return
+    }
+    const tokens = this.#bucket.available(now)
+    const { sends, blocked } = tokens > 0
+      ? this.#scheduler.take(now, peers, tokens)
+      : { sends: [], blocked: (this.#scheduler.nextDueAt() ?? Infinity) <= now }
     for (const s of sends) {
       this.#bucket.spend(s.payload.byteLength, now)
       let batch = this.#batches.get(s.peer)
@@ -232,9 +262,22 @@ export class Broadcaster {
     }
   }
 
+  // Peers whose link is not backed up. A congested peer is skipped (not waited for), so one slow
+  // peer cannot stall the others; it catches up through them or through sync.
+  #uncongested (): PeerView[] {
+    const all = this.#peers.views()
+    const limit = this.#cfg.maxLinkBufferBytes / 2
+    let congested = false
+    for (const link of this.#links.values()) {
+      if (link.bufferedBytes > limit) { congested = true; break }
+    }
+    if (!congested) return all
+    return all.filter((p) => (this.#links.get(p.id)?.bufferedBytes ?? 0) <= limit)
+  }
+
   #arm (due: number | undefined, now: number): void {
     if (due == null) return
-    if (this.#timer != null && this.#timerAt <= due) return
+    if (this.#timer != null && this.#timerAt <= due + TIMER_SLACK_MS) return
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timerAt = due
     this.#timer = setTimeout(() => {
@@ -249,9 +292,26 @@ export class Broadcaster {
     if (batch == null) return
     this.#batches.delete(peer)
     const link = this.#link(peer)
-    if (link == null || !link.send(encodeMessage({ tag: Tag.Batch, items: batch.items }), batch.items.length)) {
+    if (link == null || !link.send(encodeMessage({ tag: Tag.Batch, items: batch.items }), batch.items.length, batch.items)) {
       this.#ctx.stats.inc('payloadsDropped', batch.items.length, { reason: link == null ? 'unreachable' : 'congested' })
+      this.#requeue(batch.items, peer)
     }
+  }
+
+  // Give each send that could not reach `peer` back to the scheduler, to be spent on another peer
+  // after a delay, a bounded number of times per key (so an unreachable cluster can't spin).
+  #requeue (items: BatchItem[], peer: string): void {
+    if (!this.#running) return
+    if (this.#retries.size > this.#cfg.maxQueue) this.#retries.clear()
+    const now = performance.now()
+    for (const [key, payload] of items) {
+      const n = this.#retries.get(key) ?? 0
+      if (n >= MAX_RETRIES) continue
+      this.#retries.set(key, n + 1)
+      const dropped = this.#scheduler.retry(key, payload, peer, now + this.#cfg.resendIntervalMs * (n + 1) * 5)
+      if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
+    }
+    this.#arm(this.#scheduler.nextDueAt(), now)
   }
 
   #link (peer: string): OutboundLink | undefined {
@@ -269,8 +329,9 @@ export class Broadcaster {
         this.#failedAt.delete(peer)
         if (l.rttMs != null) this.#peers.noteRtt(peer, l.rttMs)
       },
-      onClose: (l, err, dropped) => {
+      onClose: (l, err, dropped, tags) => {
         if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'unreachable' })
+        for (const items of tags) this.#requeue(items as BatchItem[], peer)
         if (this.#links.get(peer) === l) this.#links.delete(peer)
         if (err != null) this.#failedAt.set(peer, performance.now())
       }

@@ -13,7 +13,7 @@ export interface FramedStreamInit {
   /** Called with the byte count of every sent frame (metrics). */
   onBytesOut?: (n: number) => void
   /**
-   * A frame that has started arriving must be complete within this time, or the stream is
+   * While a frame is incomplete, more of it must arrive within this time, or the stream is
    * aborted with `StreamTimeoutError` (slow-loris protection). Default: no limit.
    */
   frameTimeoutMs?: number
@@ -150,15 +150,15 @@ export class FramedStream {
     }
   }
 
+  // Slow-loris guard: while a frame is incomplete, some of it must arrive every frameTimeoutMs.
   #watchPartial (): void {
     const limit = this.#init.frameTimeoutMs
     if (limit == null) return
-    if (this.#decoder.bufferedBytes === 0) {
-      if (this.#partialTimer != null) clearTimeout(this.#partialTimer)
-      this.#partialTimer = undefined
-    } else if (this.#partialTimer == null) {
+    if (this.#partialTimer != null) clearTimeout(this.#partialTimer)
+    this.#partialTimer = undefined
+    if (this.#decoder.bufferedBytes > 0) {
       this.#partialTimer = setTimeout(() => {
-        this.abort(new StreamTimeoutError(`a frame stayed incomplete for ${limit} ms`))
+        this.abort(new StreamTimeoutError(`no progress on an incomplete frame for ${limit} ms`))
       }, limit)
     }
   }

@@ -6,7 +6,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
-import { withoutPeerId } from './address.ts'
+import { toMultiaddr, withoutPeerId } from './address.ts'
 import { BROADCAST_PROTOCOL, Broadcaster } from './broadcaster.ts'
 import type { BroadcastInit, PayloadHandler } from './broadcaster.ts'
 import { NotStartedError } from './errors.ts'
@@ -28,6 +28,12 @@ import type { SyncInit } from './sync-service.ts'
 export interface GossipInit {
   /** Listen multiaddrs. Default `['/ip4/127.0.0.1/udp/0/quic-v1']`. */
   listen?: string[]
+  /**
+   * Address announced to peers in the handshake (they use it to name us, e.g. as SWIM `from`):
+   * a multiaddr or `host:port`. Default: the first listen address, which is wrong behind NAT or
+   * when listening on 0.0.0.0.
+   */
+  advertise?: string
   /** Ed25519 key file (created 0600 when missing). Without it (and `privateKey`) the identity is ephemeral. */
   identityPath?: string
   /** Use this key instead of a file. */
@@ -54,7 +60,7 @@ export interface GossipInit {
   dialTimeoutMs?: number
   /** Largest frame accepted on any stream. Default 8 MiB. */
   maxFrameBytes?: number
-  /** A frame that started arriving must complete within this time (slow-loris). Default 10000 ms. */
+  /** While a frame is incomplete, more of it must arrive within this time (slow-loris). Default 10000 ms. */
   frameTimeoutMs?: number
   /** Largest SWIM packet. Default 64 KiB. */
   maxSwimPacketBytes?: number
@@ -97,7 +103,7 @@ function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastInit> {
   return {
     lambda: b.lambda ?? 4,
     fanout: b.fanout ?? 3,
-    resendIntervalMs: b.resendIntervalMs ?? 20,
+    resendIntervalMs: b.resendIntervalMs ?? 10,
     maxQueue,
     highWaterMark: b.highWaterMark ?? Math.floor(maxQueue * 0.8),
     maxBatchBytes: b.maxBatchBytes ?? 64 * 1024,
@@ -105,7 +111,7 @@ function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastInit> {
     seenCacheSize: b.seenCacheSize ?? 200_000,
     maxPayloadBytes: b.maxPayloadBytes ?? 1024 * 1024,
     maxLinkBufferBytes: b.maxLinkBufferBytes ?? 8 * 1024 * 1024,
-    stopAfterDuplicates: b.stopAfterDuplicates ?? 2
+    stopAfterDuplicates: b.stopAfterDuplicates ?? 0
   }
 }
 
@@ -157,6 +163,7 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
       : {})
   })
   const peerId = libp2p.peerId.toString()
+  const advertised = init.advertise != null ? withoutPeerId(toMultiaddr(init.advertise)) : undefined
   const policy: AdmissionPolicy = {
     clusterId: init.clusterId ?? 0,
     localPeerId: peerId,
@@ -218,7 +225,7 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
       if (started) return
       await libp2p.start()
       const first = libp2p.getMultiaddrs()[0]
-      policy.localAddr = first != null ? withoutPeerId(first) : ''
+      policy.localAddr = advertised ?? (first != null ? withoutPeerId(first) : '')
       await libp2p.handle(BROADCAST_PROTOCOL, (s, c) => broadcaster.handleInbound(s, c), handlerOptions)
       await libp2p.handle(SWIM_PROTOCOL, (s, c) => swim.handleInbound(s, c), handlerOptions)
       await libp2p.handle(SYNC_PROTOCOL, (s, c) => sync.handleInbound(s, c), handlerOptions)
@@ -240,7 +247,10 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
     setMembers (members) {
       const invalid = peers.setMembers(members)
       if (invalid.length > 0) log.warn({ invalid }, 'ignored members with invalid addresses')
-      if (started) resolvePeers()
+      if (started) {
+        broadcaster.prune()
+        resolvePeers()
+      }
     },
     broadcast (key, payload) {
       if (!started) throw new NotStartedError('broadcast() needs a started node')

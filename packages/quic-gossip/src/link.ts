@@ -12,7 +12,7 @@ export interface OutboundLinkInit {
    * Called once when the link is closed for good (then the owner forgets it), with the number of
    * items (as given to `send`) that were still waiting and are now dropped.
    */
-  onClose: (link: OutboundLink, err: Error | undefined, droppedItems: number) => void
+  onClose: (link: OutboundLink, err: Error | undefined, droppedItems: number, droppedTags: unknown[]) => void
   /** Called once the handshake completed. */
   onOpen?: (link: OutboundLink) => void
 }
@@ -30,7 +30,7 @@ export class OutboundLink {
   rttMs: number | undefined
   #ctx: NodeContext
   #init: OutboundLinkInit
-  #pending: Array<{ body: Uint8Array, items: number }> = []
+  #pending: Array<{ body: Uint8Array, items: number, tag: unknown }> = []
   #pendingBytes = 0
   #fs: FramedStream | undefined
   #abort = new AbortController()
@@ -45,13 +45,13 @@ export class OutboundLink {
 
   /**
    * Queue one encoded message carrying `items` items; false when it was dropped (link closed or
-   * congested).
+   * congested). `tag` comes back through `onClose` if the message is dropped while connecting.
    */
-  send (body: Uint8Array, items = 1): boolean {
+  send (body: Uint8Array, items = 1, tag?: unknown): boolean {
     if (this.state === 'closed') return false
     if (this.state === 'connecting') {
       if (this.#pendingBytes + body.byteLength > this.#init.maxBufferBytes) return false
-      this.#pending.push({ body, items })
+      this.#pending.push({ body, items, tag })
       this.#pendingBytes += body.byteLength
       return true
     }
@@ -82,6 +82,7 @@ export class OutboundLink {
     this.state = 'closed'
     this.#abort.abort()
     const dropped = this.#pending.reduce((n, p) => n + p.items, 0)
+    const tags = this.#pending.map((p) => p.tag).filter((t) => t !== undefined)
     this.#pending = []
     this.#pendingBytes = 0
     const fs = this.#fs
@@ -89,7 +90,7 @@ export class OutboundLink {
       if (err != null) fs.abort(err)
       else void fs.close({ signal: AbortSignal.timeout(1000) })
     }
-    this.#init.onClose(this, err, dropped)
+    this.#init.onClose(this, err, dropped, tags)
   }
 
   async #connect (): Promise<void> {
@@ -110,7 +111,7 @@ export class OutboundLink {
       const pending = this.#pending
       this.#pending = []
       this.#pendingBytes = 0
-      for (const p of pending) if (!this.send(p.body, p.items)) break
+      for (const p of pending) if (!this.send(p.body, p.items, p.tag)) break
       this.#init.onOpen?.(this)
     } catch (err) {
       if (this.state !== 'closed') this.#ctx.reject(err, `dial ${this.protocol}`, this.target.toString())

@@ -57,10 +57,12 @@ export class SwimLinks implements SwimTransport {
     return this.#links.size
   }
 
+  /** Begin SWIM packet exchange. */
   start (): void {
     this.#running = true
   }
 
+  /** Stop SWIM packet exchange and close outbound links. */
   stop (): void {
     this.#running = false
     this.#outbox.clear()

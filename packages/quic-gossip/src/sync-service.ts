@@ -5,7 +5,7 @@ import { FrameTooLargeError, MalformedFrameError, SyncRejectedError, UnknownTagE
 import type { FramedStream } from './framed-stream.ts'
 import type { AdmittedStream, NodeContext } from './node-context.ts'
 import type { PeerTable } from './peer-table.ts'
-import type { SyncPort, SyncRoundReport } from './sync-port.ts'
+import type { RemoteSummary, SyncPort, SyncRoundReport } from './sync-port.ts'
 
 /** Protocol id of the sync stream. */
 export const SYNC_PROTOCOL = '/patina/sync/1.0.0'
@@ -51,16 +51,19 @@ export class SyncService {
     this.#cfg = cfg
   }
 
+  /** Plug in the store's port. */
   attach (port: SyncPort): void {
     this.#port = port
   }
 
+  /** Begin anti-entropy. */
   start (): void {
     this.#running = true
     this.#stopper = new AbortController()
     if (this.#cfg.auto) this.#schedule()
   }
 
+  /** Stop anti-entropy; waits for the round in progress to end. */
   async stop (): Promise<void> {
     this.#running = false
     this.#stopper.abort()
@@ -114,8 +117,7 @@ export class SyncService {
     const sessions = await Promise.all(chosen.map(async (peer) => await this.#openSession(peer, roundSignal, report)))
     const open = sessions.filter((s): s is { admitted: AdmittedStream, summary: Uint8Array } => s != null)
     try {
-      const plan = open.length > 0 ? await port.needs(open.map((s) => ({ peer: s.admitted.remotePeer, summary: s.summary }))) : []
-      const byPeer = new Map(plan.map((p) => [p.peer, p.needs]))
+      const byPeer = await this.#plan(port, open.map((s) => ({ peer: s.admitted.remotePeer, summary: s.summary })), report)
       await Promise.all(open.map(async (s) => {
         await this.#pull(s.admitted, byPeer.get(s.admitted.remotePeer), port, roundSignal, report)
       }))
@@ -126,6 +128,29 @@ export class SyncService {
     this.#ctx.stats.inc('syncRounds')
     this.#ctx.stats.observe('gossip_sync_round_ms', report.durationMs)
     return report
+  }
+
+  // Ask the store what to fetch from whom. If it rejects the set (one peer sent a summary it can't
+  // read), ask per peer so one bad summary costs only that peer's session.
+  async #plan (port: SyncPort, remotes: RemoteSummary[], report: SyncRoundReport): Promise<Map<string, Uint8Array>> {
+    if (remotes.length === 0) return new Map()
+    try {
+      return new Map((await port.needs(remotes)).map((p) => [p.peer, p.needs]))
+    } catch (err) {
+      this.#ctx.log.debug({ err }, 'store rejected the summaries together; retrying one by one')
+    }
+    const out = new Map<string, Uint8Array>()
+    for (const r of remotes) {
+      try {
+        for (const p of await port.needs([r])) out.set(p.peer, p.needs)
+      } catch (err) {
+        report.errors++
+        this.#ctx.stats.inc('syncErrors')
+        this.#ctx.stats.inc('framesRejected', 1, { reason: 'bad_summary' })
+        this.#ctx.log.warn({ peer: r.peer, err: (err as Error).message }, 'unreadable sync summary from peer')
+      }
+    }
+    return out
   }
 
   async #openSession (peer: string, signal: AbortSignal, report: SyncRoundReport): Promise<{ admitted: AdmittedStream, summary: Uint8Array } | undefined> {

@@ -72,6 +72,27 @@ describe('BroadcastScheduler', () => {
     expect(s.size).toBe(0)
   })
 
+  it('retry gives back exactly one send per drop, to another peer', () => {
+    const s = scheduler()
+    const ps = peers(19) // budget 6
+    s.enqueue('k', new Uint8Array(1), 0)
+    const first = s.take(0, ps).sends
+    const failed = first[0]?.peer as string
+    s.retry('k', new Uint8Array(1), failed, 0) // still queued: un-spend one send
+    const second = s.take(10, ps).sends
+    expect(second).toHaveLength(3)
+    expect(second.map((x) => x.peer)).not.toContain(failed)
+    expect(s.take(30, ps).sends).toHaveLength(1)
+    expect(s.size).toBe(0)
+    // once forgotten, a retry re-queues the item for a single send
+    s.retry('k', new Uint8Array(1), failed, 50)
+    expect(s.take(40, ps).sends).toHaveLength(0)
+    const again = s.take(50, ps).sends
+    expect(again).toHaveLength(1)
+    expect(again[0]?.peer).not.toBe(failed)
+    expect(s.size).toBe(0)
+  })
+
   it('picks the nearest RTT ring first', () => {
     const s = scheduler()
     const ps = peers(12, (i) => (i < 3 ? 1 : 80))

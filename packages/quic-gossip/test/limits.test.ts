@@ -15,9 +15,9 @@ afterEach(async () => {
 
 const factory = async (init: GossipInit) => await createGossipNode({ ...init, sync: { auto: false, ...init.sync } })
 
-describe('per-stream limits', () => {
+describe('limits and back-pressure', () => {
   it('slow-loris streams are cut off by time limits and counted', async () => {
-    const victim = await startMember(factory, { handshakeTimeoutMs: 300, frameTimeoutMs: 300 })
+    const victim = await startMember(factory, { handshakeTimeoutMs: 1000, frameTimeoutMs: 300 })
     const attacker = await startMember(factory)
     running.push(victim, attacker)
     const target = multiaddr(victim.node.multiaddrs[0] ?? '')
@@ -71,5 +71,41 @@ describe('per-stream limits', () => {
     expect((await first).chunks).toBeGreaterThan(0)
     expect(a.store.size).toBe(10)
     await waitFor(async () => { await b.node.syncNow(); return b.store.size === 10 })
+  })
+
+  it('one peer with an unreadable summary costs only its own session', async () => {
+    const liar = await startMember(factory)
+    liar.node.attachSync({ summary: () => new Uint8Array([0xc1, 0xc1]), needs: () => [], serve: () => [], apply: () => {} })
+    const honest = await startMember(factory)
+    for (let i = 0; i < 5; i++) honest.store.write(new Uint8Array([i]))
+    const client = await startMember(factory)
+    running.push(liar, honest, client)
+    client.node.setMembers([liar, honest].map((m) => ({ addr: m.node.multiaddrs[0] ?? '', peerId: m.node.peerId })))
+    const report = await client.node.syncNow()
+    expect(report.errors).toBe(1)
+    expect(client.store.size).toBe(5)
+    expect(client.node.stats().framesRejected).toBe(1)
+  })
+
+  it('a rate-limited sender pushes back, bounds its queue, and still delivers what it kept', async () => {
+    const broadcast = { rateBytesPerSec: 50_000, maxQueue: 60, highWaterMark: 40, maxPayloadBytes: 4096 }
+    const sender = await startMember(factory, { broadcast })
+    const receiver = await startMember(factory)
+    running.push(sender, receiver)
+    sender.node.setMembers([{ addr: receiver.node.multiaddrs[0] ?? '', peerId: receiver.node.peerId }])
+    receiver.node.setMembers([{ addr: sender.node.multiaddrs[0] ?? '', peerId: sender.node.peerId }])
+    let refused = 0
+    for (let i = 0; i < 100; i++) {
+      const p = sender.store.write(new Uint8Array(2048))
+      if (!sender.node.broadcast(MemoryVersionStore.keyOf(p), p)) refused++
+    }
+    expect(refused).toBeGreaterThan(0)
+    expect(sender.node.stats().queued).toBeLessThanOrEqual(60)
+    const dropped = sender.node.stats().payloadsDropped
+    expect(dropped).toBeGreaterThan(0) // past maxQueue, most-sent items went first
+    await sender.node.waitForCapacity({ signal: AbortSignal.timeout(20_000) })
+    await waitFor(() => receiver.store.size >= 100 - dropped, { timeoutMs: 20_000 })
+    // what broadcast dropped, sync brings
+    await waitFor(async () => { await receiver.node.syncNow(); return receiver.store.size === 100 })
   })
 })

@@ -30,6 +30,17 @@ describe('SWIM transport', () => {
     a.node.swimTransport.send('127.0.0.1:9', new Uint8Array(70_000)) // over the packet limit
     expect(a.node.stats().swimDropped).toBeGreaterThanOrEqual(3)
   }, 30_000)
+
+  it('names the sender by its advertised address', async () => {
+    const a = await startMember(async (init) => await createGossipNode({ ...init, advertise: '10.1.2.3:4001' }))
+    const b = await startMember(async (init) => await createGossipNode(init))
+    running.push(a, b)
+    const from: string[] = []
+    b.node.swimTransport.onPacket((_bytes, f) => { from.push(f) })
+    a.node.swimTransport.send(b.node.multiaddrs[0] ?? '', new Uint8Array([1]))
+    await waitFor(() => from.length === 1)
+    expect(from[0]).toBe(`/ip4/10.1.2.3/udp/4001/quic-v1/p2p/${a.node.peerId}`)
+  })
 })
 
 describe('metrics hooks', () => {

@@ -13,8 +13,8 @@ const model: Record<number, { p50: number, p99: number, all: number }> = {
 
 interface Plan { n: number, sims: number, victimsPerSim: number, spacing: number }
 const plans: Plan[] = [
-  { n: 10, sims: 100, victimsPerSim: 1, spacing: 0 },
-  { n: 100, sims: 20, victimsPerSim: 5, spacing: 30_000 },
+  { n: 10, sims: 300, victimsPerSim: 1, spacing: 0 },
+  { n: 100, sims: 20, victimsPerSim: 5, spacing: 10_000 },
   { n: 1000, sims: 2, victimsPerSim: 10, spacing: 4_000 }
 ]
 

@@ -129,6 +129,20 @@ export class ByteWriter {
   }
 
   str (s: string): void {
+    // ASCII fast path (ids and addresses usually are): no intermediate buffer
+    const n = s.length
+    if (n < 128) {
+      let ascii = true
+      for (let i = 0; i < n; i++) {
+        if (s.charCodeAt(i) > 0x7f) { ascii = false; break }
+      }
+      if (ascii) {
+        this.ensure(n + 1)
+        this.buf[this.len++] = n
+        for (let i = 0; i < n; i++) this.buf[this.len++] = s.charCodeAt(i)
+        return
+      }
+    }
     this.bytes(textEncoder.encode(s))
   }
 
@@ -177,7 +191,23 @@ class ByteReader {
   }
 
   str (what: string, max: number): string {
-    const b = this.bytes(what, max)
+    const len = this.varint(`${what} length`)
+    if (len > max) throw new MalformedPacketError(`${what} is ${len} bytes, over the ${max}-byte limit`)
+    if (this.pos + len > this.buf.length) throw new MalformedPacketError(`Truncated packet: ${what} needs ${len} bytes, ${this.buf.length - this.pos} left`)
+    const start = this.pos
+    this.pos += len
+    if (len < 64) {
+      // ASCII fast path; anything else goes through the strict UTF-8 decoder
+      let out = ''
+      let i = start
+      for (; i < start + len; i++) {
+        const c = this.buf[i] as number
+        if (c > 0x7f) break
+        out += String.fromCharCode(c)
+      }
+      if (i === start + len) return out
+    }
+    const b = this.buf.subarray(start, start + len)
     try {
       return textDecoder.decode(b)
     } catch (err) {

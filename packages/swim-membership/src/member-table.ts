@@ -42,18 +42,26 @@ export function hashString (s: string, seed = 0x811c9dc5): number {
 }
 
 function mix (h: number, v: number): number {
-  h ^= v >>> 0
-  h = Math.imul(h, 0x01000193) >>> 0
-  h ^= Math.floor(v / 0x1_0000_0000) >>> 0
-  h = Math.imul(h, 0x01000193) >>> 0
-  return h
+  h = fmix(h ^ (v >>> 0))
+  return fmix(h ^ (Math.floor(v / 0x1_0000_0000) >>> 0) ^ 0x5bd1e995)
+}
+
+/** murmur3's 32-bit finalizer: every input bit affects every output bit (digest sums need that). */
+function fmix (h: number): number {
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
 }
 
 /** Digest term of one member: equal views give equal sums of terms. */
 export function memberDigest (idHash: number, generation: number, incarnation: number, state: MemberState, lane: number): number {
   // alive and suspect count as one: suspicion is transient and must not trigger full-state exchanges
   const cls = state === 'down' ? 1 : state === 'left' ? 2 : 0
-  let h = mix(idHash ^ (lane * 0x9e3779b9), generation)
+  let h = fmix(idHash ^ Math.imul(lane, 0x9e3779b9))
+  h = mix(h, generation)
   h = mix(h, incarnation)
   h = mix(h, cls)
   return h

@@ -1,7 +1,8 @@
 import { resolveConfig } from './config.ts'
 import type { SwimConfig, SwimConfigInput } from './config.ts'
 import { AbortError, InvalidConfigError, NotStartedError } from './errors.ts'
-import { SwimCore, validateIdentity } from './swim-core.ts'
+import { SwimCore } from './swim-core.ts'
+import { validateIdentity } from './member-info.ts'
 import { typedEventTarget } from './typed-event-target.ts'
 import type { TypedEventTarget } from './typed-event-target.ts'
 import { createUdpTransport } from './udp-transport.ts'
@@ -94,6 +95,7 @@ export function createSwim (init: SwimInit): SwimNode {
   const events = typedEventTarget<SwimEvents>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const leaveWaiters = new Set<() => void>()
+  let pending: Notification[] = []
   let transport: PacketTransport | undefined = init.transport
   let core: SwimCore | undefined
   let unsubscribe: (() => void) | undefined
@@ -114,24 +116,41 @@ export function createSwim (init: SwimInit): SwimNode {
       const handle = setTimeout(() => {
         timers.delete(handle)
         if (state !== 'started' || core === undefined) return
-        core.handleTimer(timer, runtime)
+        const c = core
+        run(() => { c.handleTimer(timer, runtime) })
       }, Math.max(0, afterMs))
       timers.add(handle)
     },
     notify (n: Notification) {
-      if (n.type === 'leave-disseminated') {
-        for (const w of leaveWaiters) w()
+      // delivered after the core call returns, so listeners never run in the middle of a merge
+      pending.push(n)
+    }
+  }
+
+  const deliver = (n: Notification): void => {
+    switch (n.type) {
+      case 'leave-disseminated':
+        for (const w of [...leaveWaiters]) w()
         return
-      }
-      if (n.type === 'broadcast') {
+      case 'broadcast':
         events.dispatchEvent(new CustomEvent('broadcast', { detail: { key: n.key, payload: n.payload } }))
         return
-      }
-      if (n.type === 'refuted') {
+      case 'refuted':
         init.logger?.info({ incarnation: n.incarnation }, 'refuted a suspicion about this member')
         return
-      }
-      events.dispatchEvent(new CustomEvent(eventNames[n.type], { detail: n.member }))
+      default:
+        events.dispatchEvent(new CustomEvent(eventNames[n.type], { detail: n.member }))
+    }
+  }
+
+  /** Runs one core call, then delivers the notifications it produced. */
+  const run = <T>(fn: () => T): T => {
+    try {
+      return fn()
+    } finally {
+      const batch = pending
+      pending = []
+      for (const n of batch) deliver(n)
     }
   }
 
@@ -160,7 +179,7 @@ export function createSwim (init: SwimInit): SwimNode {
       unsubscribe = transport!.onPacket((bytes, from) => {
         if (state !== 'started') return
         try {
-          c.handleData(bytes, runtime)
+          run(() => { c.handleData(bytes, runtime) })
         } catch (err) {
           packetErrors++
           const error = err instanceof Error ? err : new Error(String(err))
@@ -169,8 +188,10 @@ export function createSwim (init: SwimInit): SwimNode {
         }
       })
       state = 'started'
-      c.start(runtime)
-      if (init.seeds !== undefined && init.seeds.length > 0) c.join(init.seeds, runtime)
+      run(() => {
+        c.start(runtime)
+        if (init.seeds !== undefined && init.seeds.length > 0) c.join(init.seeds, runtime)
+      })
     },
 
     async stop (options?: AbortOptions): Promise<void> {
@@ -187,6 +208,7 @@ export function createSwim (init: SwimInit): SwimNode {
     async leave (options?: AbortOptions): Promise<void> {
       const c = need()
       options?.signal?.throwIfAborted()
+      if (c.self().state === 'left') return
       await new Promise<void>((resolve, reject) => {
         const done = (): void => {
           clearTimeout(cap)
@@ -202,22 +224,27 @@ export function createSwim (init: SwimInit): SwimNode {
         const cap = setTimeout(done, config.leaveTimeout)
         leaveWaiters.add(done)
         options?.signal?.addEventListener('abort', onAbort, { once: true })
-        c.leave(runtime)
+        run(() => { c.leave(runtime) })
       })
     },
 
     rejoin (): void {
-      need().rejoin(runtime)
+      const c = need()
+      run(() => { c.rejoin(runtime) })
     },
 
     async join (addrs: string[], options?: AbortOptions): Promise<void> {
       options?.signal?.throwIfAborted()
-      need().join(addrs, runtime)
+      const c = need()
+      run(() => { c.join(addrs, runtime) })
     },
 
     members: (): MemberInfo[] => core?.members() ?? [],
     self: (): MemberInfo => core?.self() ?? { id: init.identity.id, addr, meta: init.identity.meta ?? new Uint8Array(0), incarnation: 0, generation: 0, state: 'alive' },
-    updateMeta (meta: Uint8Array): void { need().updateMeta(meta, runtime) },
+    updateMeta (meta: Uint8Array): void {
+      const c = need()
+      run(() => { c.updateMeta(meta, runtime) })
+    },
     broadcast (key: string, payload: Uint8Array): void {
       need().addBroadcast(key, payload)
     },

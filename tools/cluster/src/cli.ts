@@ -38,7 +38,8 @@ for (const n of cluster.nodes) {
 }
 const first = cluster.nodes[0]
 if (first !== undefined) {
-  console.log(`\ntry:\n  curl -s http://${first.apiAddr}/v1/transactions -H content-type:application/json -d '["INSERT INTO kv VALUES (\\"hello\\", \\"world\\")"]'`)
+  console.log(`\ntry:\n  curl -s http://${first.apiAddr}/v1/transactions -H content-type:application/json -d '[["INSERT INTO kv VALUES (?, ?)", ["hello", "world"]]]'`)
+  console.log(`  curl -s http://${cluster.nodes.at(-1)?.apiAddr ?? first.apiAddr}/v1/queries -H content-type:application/json -d '"SELECT * FROM kv"'`)
   console.log(`  npx patina --admin-path ${first.adminPath} cluster members`)
 }
 console.log('\nCtrl-C stops every node' + (values.dir === undefined ? ' and removes the data.' : '.'))

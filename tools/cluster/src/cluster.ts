@@ -144,6 +144,9 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
   const sync = init.syncIntervalMs ?? [300, 1000]
   const env = { ...process.env, PATINA_SWIM_PRESET: init.swimPreset ?? 'local', PATINA_SYNC_INTERVAL_MS: `${sync[0]},${sync[1]}`, ...init.env }
 
+  // node → nodes it must not talk to (the partitions in force)
+  const blocks = new Map<number, Set<number>>()
+
   const node = (i: number): NodeState => {
     const n = nodes[i]
     if (n === undefined) throw new RangeError(`no node ${i}`)
@@ -168,6 +171,9 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
     })
     n.actorId = info.actor
     n.peerId = info.peerId
+    // A node restarted during a partition gets its side of it back.
+    const blocked = [...blocks.get(i) ?? []]
+    if (blocked.length > 0) await admin(n.adminPath, { Test: { Partition: { peers: blocked.flatMap(j => [node(j).actorId, node(j).peerId]).filter(x => x !== '') } } })
   }
 
   const kill9 = async (i: number): Promise<void> => {
@@ -214,14 +220,22 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
       await startNode(i)
     },
     async partition (groupA, groupB) {
+      for (const [from, to] of [[groupA, groupB], [groupB, groupA]] as const) {
+        for (const i of from) {
+          const set = blocks.get(i) ?? new Set<number>()
+          for (const j of to) set.add(j)
+          blocks.set(i, set)
+        }
+      }
       const ids = (g: readonly number[]): string[] => g.flatMap(i => [node(i).actorId, node(i).peerId])
-      // Nodes that are down are skipped: the running side's block already cuts the link both ways.
+      // Nodes that are down are skipped now and get their side when they start again.
       await Promise.all([
         ...groupA.filter(i => node(i).running).map(async i => await admin(node(i).adminPath, { Test: { Partition: { peers: ids(groupB) } } })),
         ...groupB.filter(i => node(i).running).map(async i => await admin(node(i).adminPath, { Test: { Partition: { peers: ids(groupA) } } }))
       ])
     },
     async heal () {
+      blocks.clear()
       await Promise.all(nodes.filter(n => n.running).map(async n => await admin(n.adminPath, { Test: 'Heal' })))
     },
     async exec (i, statements, options) {

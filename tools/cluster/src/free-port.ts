@@ -1,21 +1,31 @@
 import { createSocket } from 'node:dgram'
 import { createServer } from 'node:net'
 
-/** A port the OS considers free right now, on 127.0.0.1, for UDP or TCP. */
-export async function freePort (kind: 'udp' | 'tcp'): Promise<number> {
+// Ports are picked below Linux's ephemeral range (32768–60999): a port a node keeps across a kill and
+// restart must not be handed to some other process binding port 0 while the node is down.
+const LOW = 20_000
+const HIGH = 32_000
+
+async function canBind (kind: 'udp' | 'tcp', port: number): Promise<boolean> {
   if (kind === 'udp') {
     const s = createSocket('udp4')
-    await new Promise<void>((resolve, reject) => { s.once('error', reject); s.bind(0, '127.0.0.1', () => { resolve() }) })
-    const { port } = s.address()
-    await new Promise<void>(resolve => { s.close(() => { resolve() }) })
-    return port
+    const ok = await new Promise<boolean>(resolve => { s.once('error', () => { resolve(false) }); s.bind(port, '127.0.0.1', () => { resolve(true) }) })
+    await new Promise<void>(resolve => { try { s.close(() => { resolve() }) } catch { resolve() } })
+    return ok
   }
   const srv = createServer()
-  await new Promise<void>((resolve, reject) => { srv.once('error', reject); srv.listen(0, '127.0.0.1', () => { resolve() }) })
-  const addr = srv.address()
-  const port = typeof addr === 'object' && addr !== null ? addr.port : 0
-  await new Promise<void>(resolve => { srv.close(() => { resolve() }) })
-  return port
+  const ok = await new Promise<boolean>(resolve => { srv.once('error', () => { resolve(false) }); srv.listen(port, '127.0.0.1', () => { resolve(true) }) })
+  if (ok) await new Promise<void>(resolve => { srv.close(() => { resolve() }) })
+  return ok
+}
+
+/** A port on 127.0.0.1 that is free right now, for UDP or TCP, outside the ephemeral range. */
+export async function freePort (kind: 'udp' | 'tcp'): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = LOW + Math.floor(Math.random() * (HIGH - LOW))
+    if (await canBind(kind, port)) return port
+  }
+  throw new Error(`no free ${kind} port found in ${LOW}–${HIGH}`)
 }
 
 /** `count` distinct free ports. */

@@ -1,4 +1,5 @@
 import type { ApiStore, Statement, TransactionOutcome, QueryCursor, CommitEvent, SchemaInfo } from '@patina/api-server'
+import { StatementNotReadonlyError } from '@patina/crdt-store'
 import type { Changeset } from '@patina/crdt-store'
 
 /** The part of `@patina/crdt-store`'s store the API adapter uses. */
@@ -33,7 +34,24 @@ export function createApiStore (init: ApiStoreAdapterInit): ApiStore {
       return { version: result.version, results: result.results }
     },
     query (statement) {
-      return guard(() => store.read(statement.sql, statement.params))
+      let cursor: QueryCursor
+      try {
+        cursor = guard(() => store.read(statement.sql, statement.params))
+      } catch (err) {
+        // The store's read-only connection cannot even prepare a write to a replicated table (its
+        // triggers call the writer's SQL functions); that is a write, so say so.
+        if ((err as Error).name === 'SqlError' && /no such function: patina_/.test((err as Error).message)) {
+          throw new StatementNotReadonlyError('statement is not readonly', { cause: err })
+        }
+        throw err
+      }
+      // Rows are read lazily while the response streams; fatal errors there must stop the node too.
+      const rows = cursor.rows
+      const guarded: IterableIterator<QueryCursor['rows'] extends IterableIterator<infer R> ? R : never> = {
+        next: () => guard(() => rows.next()),
+        [Symbol.iterator] () { return this }
+      }
+      return { columns: cursor.columns, rows: guarded, close: () => { cursor.close() } }
     },
     onCommit (listener) {
       return store.onCommit(listener)

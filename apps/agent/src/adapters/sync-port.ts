@@ -64,7 +64,12 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
       const needs: SyncNeeds = decodeNeeds(bytes)
       let parts: Uint8Array[] = []
       let size = 0
-      for (const cs of guard(() => store.serve(needs))) {
+      const it = guard(() => store.serve(needs))[Symbol.iterator]()
+      for (;;) {
+        // Changesets are read lazily; a fatal storage error while reading must stop the node too.
+        const step = guard(() => it.next())
+        if (step.done === true) break
+        const cs = step.value
         options?.signal?.throwIfAborted()
         const enc = encodeChangeset(cs)
         const head = Buffer.alloc(4)

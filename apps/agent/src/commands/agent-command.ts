@@ -26,11 +26,17 @@ export async function runAgentCommand (config: AgentConfig, io: CliIo): Promise<
     logger.info({ signal: sig }, 'leaving the cluster and stopping')
     void agent.stop()
   }
+  // SIGHUP re-reads the schema files, like `patina reload`.
+  const onHup = (): void => {
+    agent.reload().catch((err: unknown) => { logger.error({ err: (err as Error).message }, 'schema reload failed') })
+  }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
+  process.on('SIGHUP', onHup)
   const { fatal } = await agent.stopped
   process.off('SIGINT', onSignal)
   process.off('SIGTERM', onSignal)
+  process.off('SIGHUP', onHup)
   if (fatal !== undefined) throw fatal
 }
 

@@ -26,12 +26,12 @@ function progressBar (io: CliIo, label: string): { update(done: number, total: n
 }
 
 /** Backs up a database file that no node has open. */
-export async function offlineBackup (dbPath: string, dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void }): Promise<void> {
+export async function offlineBackup (dbPath: string, dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void; keepIdentity?: boolean }): Promise<void> {
   if (!existsSync(dbPath)) throw new Error(`no database at ${dbPath}`)
   const { openStore } = await import('@patina/crdt-store')
   const store = openStore({ path: dbPath })
   try {
-    await store.backup(dest, { ...(options?.signal !== undefined ? { signal: options.signal } : {}), ...(options?.progress !== undefined ? { progress: options.progress } : {}) })
+    await store.backup(dest, { ...(options?.signal !== undefined ? { signal: options.signal } : {}), ...(options?.progress !== undefined ? { progress: options.progress } : {}), ...(options?.keepIdentity === true ? { keepIdentity: true } : {}) })
   } finally {
     store.close()
   }
@@ -42,7 +42,8 @@ export async function offlineBackup (dbPath: string, dest: string, options?: { s
  * `adminPath`. By default the restored node gets a NEW actor id: a fresh store is filled from the
  * snapshot through the store's own sync path (summary → needs → serve → apply), so the snapshot's
  * writes keep their origin actor and versions, and the new node never reuses another node's actor id.
- * With `keepActorId` the file is copied as is (for replacing a dead node by its own backup).
+ * With `keepActorId` the file is copied as is: with a `backup --keep-actor-id` snapshot the node comes
+ * back as the very node it was (only for that node, and only if it has not written since).
  */
 export async function restoreSnapshot (init: { src: string; dbPath: string; adminPath: string; subscriptionsPath?: string; keepActorId?: boolean; progress?: (done: number, total: number) => void; signal?: AbortSignal }): Promise<{ actor: string; changesets: number }> {
   if (await socketAnswers(init.adminPath)) throw new NodeRunningError(`a node is running on ${init.adminPath}; stop it before restoring`)
@@ -109,17 +110,18 @@ export function registerFileCommands (program: Command, io: CliIo): void {
   program.command('backup')
     .description('write a consistent snapshot of the database (through the running node, or from the file when it is stopped)')
     .argument('<file>', 'destination file')
+    .option('--keep-actor-id', 'keep this node\'s actor id in the snapshot (only to restore this very node later)')
     .option('--json', 'print JSON')
-    .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
+    .action(async (file: string, opts: { json?: boolean; keepActorId?: boolean }, cmd: Command) => {
       const config = configFrom(cmd.optsWithGlobals<GlobalOptions>(), io)
       const dest = resolve(file)
       let mode: 'online' | 'offline'
       if (await socketAnswers(config.admin.path)) {
-        await adminRequest(config.admin.path, { Backup: { path: dest } })
+        await adminRequest(config.admin.path, { Backup: { path: dest, ...(opts.keepActorId === true ? { keep_identity: true } : {}) } })
         mode = 'online'
       } else {
         const bar = progressBar(io, 'backup')
-        try { await offlineBackup(config.db.path, dest, { progress: bar.update }) } finally { bar.stop() }
+        try { await offlineBackup(config.db.path, dest, { progress: bar.update, keepIdentity: opts.keepActorId === true }) } finally { bar.stop() }
         mode = 'offline'
       }
       const size = statSync(dest).size
@@ -129,7 +131,7 @@ export function registerFileCommands (program: Command, io: CliIo): void {
   program.command('restore')
     .description('replace the database with a snapshot; refuses while the node runs')
     .argument('<file>', 'snapshot made by `patina backup`')
-    .option('--keep-actor-id', 'keep the snapshot\'s actor id (only to replace the very node it came from)')
+    .option('--keep-actor-id', 'keep the snapshot\'s actor id (a `backup --keep-actor-id` of the very node being brought back)')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean; keepActorId?: boolean }, cmd: Command) => {
       const config = configFrom(cmd.optsWithGlobals<GlobalOptions>(), io)

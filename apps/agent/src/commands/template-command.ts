@@ -42,46 +42,61 @@ export async function runTemplate (spec: TemplateSpec, target: ApiTarget, io: Cl
   const subscribed = new Map<string, AbortController>()
   let timer: NodeJS.Timeout | undefined
   let rendering = Promise.resolve()
+  let last: string | undefined
   const render = async (): Promise<TemplateQuery[]> => {
     const source = readFileSync(spec.src, 'utf8')
     const { output, queries } = await renderTemplate(source, async (sql, params) => await apiQuery(target, params.length > 0 ? [sql, params] : sql, { signal: options.signal }))
-    writeAtomic(spec.dst, output)
-    options.onRender?.(output)
-    if (spec.cmd !== undefined) await runCommand(spec.cmd, io)
+    // Only a changed output is written and announced to the command.
+    if (output !== last) {
+      last = output
+      writeAtomic(spec.dst, output)
+      options.onRender?.(output)
+      if (spec.cmd !== undefined) await runCommand(spec.cmd, io)
+    }
     return queries
   }
   const schedule = (): void => {
     if (timer !== undefined) clearTimeout(timer)
     timer = setTimeout(() => {
       timer = undefined
-      rendering = rendering.then(async () => { subscribe(await render()) }).catch((err: unknown) => {
+      rendering = rendering.then(async () => { await subscribe(await render()) }).catch((err: unknown) => {
         io.stderr.write(`template ${spec.src}: ${(err as Error).message}\n`)
       })
     }, options.debounceMs ?? 100)
   }
-  const subscribe = (queries: TemplateQuery[]): void => {
+  /** Subscribes to new queries; resolves once each has sent its initial rows (or failed). */
+  const subscribe = async (queries: TemplateQuery[]): Promise<void> => {
+    const ready: Array<Promise<void>> = []
     for (const q of queries) {
       const key = JSON.stringify(q)
       if (subscribed.has(key)) continue
       const ac = new AbortController()
       subscribed.set(key, ac)
       const signal = AbortSignal.any([ac.signal, options.signal])
+      let markReady!: () => void
+      ready.push(new Promise<void>(resolve => { markReady = resolve }))
       void (async () => {
         try {
           const res = await apiPost(target, '/v1/subscriptions', q.params.length > 0 ? [q.sql, q.params] : q.sql, { signal })
           for await (const ev of ndjson(res)) {
-            if ((ev as Record<string, unknown>).change !== undefined) schedule()
+            const e = ev as Record<string, unknown>
+            if (e.eoq !== undefined) markReady()
+            if (e.change !== undefined) schedule()
           }
         } catch (err) {
           if (!signal.aborted) io.stderr.write(`template ${spec.src}: subscription ended: ${(err as Error).message}\n`)
         }
+        markReady()
         subscribed.delete(key)
       })()
     }
+    await Promise.all(ready)
   }
   const queries = await render()
   if (options.once === true) return
-  subscribe(queries)
+  await subscribe(queries)
+  // A change between the first render and the subscriptions being live would be missed otherwise.
+  schedule()
   let watcher: FSWatcher | undefined
   try {
     watcher = watch(spec.src, () => { schedule() })

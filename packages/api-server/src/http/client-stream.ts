@@ -27,9 +27,9 @@ export function createClientStream (maxBufferedBytes: number): ClientStream {
   return {
     body,
     get ended () { return ended },
-    send (line) {
+    send (line, force = false) {
       if (ended) return true
-      if (body.readableLength + line.length > maxBufferedBytes) return false
+      if (!force && body.readableLength + line.length > maxBufferedBytes) return false
       body.push(line)
       return true
     },

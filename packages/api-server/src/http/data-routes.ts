@@ -59,7 +59,7 @@ export function registerDataRoutes (app: FastifyInstance, ctx: RouteContext): vo
     const deadline = timeout > 0 ? t0 + timeout * 1000 : null
     const body = queryBody(cursor, first, time, deadline, timeout)
     reply.raw.on('close', () => { body.destroy() })
-    return reply.send(body)
+    return reply.header('content-type', 'application/x-ndjson').send(body)
   })
 
   app.post('/v1/table_stats', async (req, reply) => {

@@ -27,7 +27,7 @@ function stream (ctx: RouteContext, sub: Subscription, options: AttachOptions, r
   reply.raw.on('close', () => { client.body.destroy() })
   sub.attach(client, options)
   flushHeadOnPipe(reply)
-  return reply.header('corro-query-id', sub.id).header('corro-query-hash', sub.hash).send(client.body)
+  return reply.header('corro-query-id', sub.id).header('corro-query-hash', sub.hash).header('content-type', 'application/x-ndjson').send(client.body)
 }
 
 /** Registers the streaming routes. */
@@ -71,6 +71,6 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: RouteContext): 
     client.onClose(handle.detach)
     reply.raw.on('close', () => { client.body.destroy() })
     flushHeadOnPipe(reply)
-    return reply.header('corro-query-id', handle.id).send(client.body)
+    return reply.header('corro-query-id', handle.id).header('content-type', 'application/x-ndjson').send(client.body)
   })
 }

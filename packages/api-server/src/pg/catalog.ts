@@ -168,7 +168,8 @@ export function createCatalog (init: CatalogInit): Catalog {
   fn('array_length', (arr) => { const a = parseArray(arr); return a.length === 0 ? null : a.length })
   fn('cardinality', (arr) => parseArray(arr).length)
   fn('pg_array_contains', (arr, v) => (v == null ? null : parseArray(arr).includes(String(v)) ? 1 : 0))
-  db.aggregate('pg_array_agg', {
+  // node:sqlite aggregates arrived in Node 22.16 / 24; without them array_agg is just unavailable.
+  if (typeof db.aggregate === 'function') db.aggregate('pg_array_agg', {
     start: () => [] as string[],
     step: (acc: string[], v: SQLOutputValue) => { acc.push(v == null ? 'NULL' : String(v)); return acc },
     result: (acc: string[]) => `{${acc.join(',')}}`

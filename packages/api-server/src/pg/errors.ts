@@ -53,12 +53,18 @@ export class PgTransactionAbortedError extends Error {
   }
 }
 
-/** A bound parameter value could not be decoded for its declared type, or the count is wrong. */
+/**
+ * A bound parameter (or COPY field) could not be decoded for its type (SQLSTATE 22P02, or the one
+ * given, e.g. 22P04 for a malformed COPY row).
+ */
 export class PgParameterError extends Error {
   static name = 'PgParameterError'
-  constructor (message = 'invalid parameter value', options?: ErrorOptions) {
+  /** SQLSTATE reported for this error. */
+  readonly sqlState: string
+  constructor (message = 'invalid parameter value', options?: SqlStateErrorOptions) {
     super(message, options)
     this.name = 'PgParameterError'
+    this.sqlState = options?.sqlState ?? '22P02'
   }
 }
 
@@ -89,6 +95,15 @@ export class PgDuplicateObjectError extends Error {
   }
 }
 
+/** The running statement was canceled by a CancelRequest. */
+export class PgQueryCanceledError extends Error {
+  static name = 'PgQueryCanceledError'
+  constructor (message = 'canceling statement due to user request', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'PgQueryCanceledError'
+  }
+}
+
 /** The endpoint's options are invalid (bad `addr`, …). */
 export class PgConfigError extends Error {
   static name = 'PgConfigError'
@@ -116,6 +131,7 @@ const byName: Readonly<Record<string, string>> = {
   PgParameterError: '22P02',
   PgUnknownObjectError: '26000',
   PgDuplicateObjectError: '42P05',
+  PgQueryCanceledError: '57014',
   AbortError: '57014',
   TimeoutError: '57014',
   StatementNotReadonlyError: '25006',

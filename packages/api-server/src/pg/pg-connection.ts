@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { TLSSocket } from 'node:tls'
-import { PgAuthError, PgProtocolError, PgUnsupportedError, sqlStateOf } from './errors.ts'
+import { PgAuthError, PgProtocolError, PgQueryCanceledError, PgUnsupportedError, sqlStateOf } from './errors.ts'
 import { queryEngine } from './query-engine.ts'
 import { scramServer } from './scram.ts'
 import { REPORTED_PARAMETERS, defaultSettings } from './session-settings.ts'
@@ -26,9 +26,12 @@ export interface ConnectionContext {
   tls?: SecureContext
   logger: PgLogger
   maxMessageSize: number
+  maxCopyBytes: number
   /** Milliseconds a client has to finish startup and authentication. */
   startupTimeoutMs: number
   pid: number
+  /** Connections by their BackendKeyData secret, for CancelRequest. */
+  cancelTargets: Map<number, () => void>
 }
 
 type Phase = 'startup' | 'password' | 'sasl-initial' | 'sasl-final' | 'ready' | 'closed'
@@ -49,12 +52,28 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
   let user = ''
   let busy = false
   const abort = new AbortController()
+  // The operation in progress (Query or Execute), which a CancelRequest aborts.
+  let op: AbortController | null = null
+  const secret = randomBytes(4).readInt32BE(0)
+  const opSignal = (): AbortSignal => {
+    op = new AbortController()
+    return AbortSignal.any([abort.signal, op.signal])
+  }
   const remote = `${raw.remoteAddress ?? '?'}:${raw.remotePort ?? '?'}`
   let resolveClosed: () => void = () => {}
   const closed = new Promise<void>((resolve) => { resolveClosed = resolve })
 
+  let sinceYield = 0
   const flush = async (): Promise<void> => {
-    if (w.length > 0 && !socket.destroyed) socket.write(w.take())
+    if (w.length > 0 && !socket.destroyed) {
+      sinceYield += w.length
+      socket.write(w.take())
+    }
+    // A long result to a fast reader must not starve other connections (and CancelRequests).
+    if (sinceYield >= 1024 * 1024) {
+      sinceYield = 0
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
     if (socket.writableNeedDrain && !socket.destroyed) {
       await new Promise<void>((resolve) => {
         const done = (): void => { socket.off('drain', done); socket.off('close', done); resolve() }
@@ -69,6 +88,7 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
     if (phase === 'closed') return
     phase = 'closed'
     abort.abort()
+    ctx.cancelTargets.delete(secret)
     engine?.end()
     clearTimeout(startupTimer)
     if (!socket.destroyed) socket.end()
@@ -98,8 +118,9 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
       const v = settings.get(name.toLowerCase())
       if (v !== undefined) msg.parameterStatus(w, name, v)
     }
-    msg.backendKeyData(w, ctx.pid, randomBytes(4).readInt32BE(0))
-    engine = queryEngine({ store: ctx.store, catalog: ctx.catalog, session: { user, database, pid: ctx.pid, settings }, logger: ctx.logger })
+    msg.backendKeyData(w, ctx.pid, secret)
+    ctx.cancelTargets.set(secret, () => { op?.abort(new PgQueryCanceledError()) })
+    engine = queryEngine({ store: ctx.store, catalog: ctx.catalog, session: { user, database, pid: ctx.pid, settings }, logger: ctx.logger, maxCopyBytes: ctx.maxCopyBytes })
     phase = 'ready'
     clearTimeout(startupTimer)
     msg.readyForQuery(w, 'I')
@@ -137,7 +158,8 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
         socket.write('N')
         return
       case 'cancel':
-        // Statements run to completion synchronously; there is nothing to cancel.
+        // Cancels the target's running statement (if any); this connection just closes, as in PostgreSQL.
+        if (packet.pid === ctx.pid) ctx.cancelTargets.get(packet.secret)?.()
         shutdown()
         return
       case 'startup': {
@@ -163,7 +185,9 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
     if (phase === 'password') {
       const password = decodePassword(frame.body)
       checkUser()
-      if (password !== auth.password) throw new PgAuthError(`password authentication failed for user "${user}"`)
+      // Compare digests so the time taken says nothing about the password.
+      const digest = (v: string): Buffer => createHash('sha256').update(v).digest()
+      if (!timingSafeEqual(digest(password), digest(auth.password))) throw new PgAuthError(`password authentication failed for user "${user}"`)
       authenticated()
       return
     }
@@ -191,9 +215,32 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
   const handleQuery = async (frame: Frame, e: QueryEngine): Promise<void> => {
     const type = String.fromCharCode(frame.type)
     if (type === 'X') { shutdown(); return }
+    if (e.inCopy) {
+      // COPY FROM STDIN sub-protocol: data, then CopyDone or CopyFail; Flush and Sync are ignored.
+      if (type === 'd') { e.copyData(frame.body); return }
+      if (type === 'c') {
+        try {
+          await e.copyDone(out, { signal: opSignal() })
+        } finally {
+          op = null
+        }
+        return
+      }
+      if (type === 'f') { e.copyFail(decodeQuery(frame.body), out); return }
+      if (type === 'H' || type === 'S') return
+      e.copyFail(`unexpected message type '${type}' during COPY from stdin`, out)
+    }
     // After an extended-protocol error everything up to the next Sync is discarded.
     if (e.skippingToSync && type !== 'S') return
-    if (type === 'Q') { await e.simpleQuery(decodeQuery(frame.body), out, { signal: abort.signal }); return }
+    if (type === 'Q') {
+      const sql = decodeQuery(frame.body)
+      try {
+        await e.simpleQuery(sql, out, { signal: opSignal() })
+      } finally {
+        op = null
+      }
+      return
+    }
     if (type === 'S') { e.sync(out); return }
     if (type === 'H') { await flush(); return }
     // Decoding errors are protocol violations (fatal); errors of the statement are not.
@@ -202,7 +249,17 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
       case 'P': { const m = decodeParse(frame.body); act = () => { e.parse(m, out) }; break }
       case 'B': { const m = decodeBind(frame.body); act = () => { e.bind(m, out) }; break }
       case 'D': { const t = decodeTarget(frame.body); act = () => { e.describe(t.kind, t.name, out) }; break }
-      case 'E': { const x = decodeExecute(frame.body); act = async () => { await e.execute(x.portal, x.maxRows, out, { signal: abort.signal }) }; break }
+      case 'E': {
+        const x = decodeExecute(frame.body)
+        act = async () => {
+          try {
+            await e.execute(x.portal, x.maxRows, out, { signal: opSignal() })
+          } finally {
+            op = null
+          }
+        }
+        break
+      }
       case 'C': { const t = decodeTarget(frame.body); act = () => { e.close(t.kind, t.name, out) }; break }
       case 'F': act = () => { throw new PgUnsupportedError('the function call protocol is not supported') }; break
       case 'd': case 'c': case 'f': return // COPY messages outside COPY are ignored, as PostgreSQL does

@@ -43,6 +43,8 @@ export interface PgServerInit {
   startupTimeoutMs?: number
   /** Open connections beyond this are refused with SQLSTATE 53300 (default 1000). */
   maxConnections?: number
+  /** Largest `COPY … FROM STDIN` payload, buffered until CopyDone (default 64 MiB). */
+  maxCopyBytes?: number
 }
 
 /** Where the server listens. */
@@ -74,15 +76,17 @@ function parseAddr (addr: string): PgAddress {
 export function createPgServer (init: PgServerInit): PgServer {
   const { host, port } = parseAddr(init.addr ?? '127.0.0.1:5432')
   const serverVersion = '14.0'
-  const catalog = createCatalog({ schema: () => init.store.schema(), serverVersion })
+  const newCatalog = (): ConnectionContext['catalog'] => createCatalog({ schema: () => init.store.schema(), serverVersion })
   const ctx: ConnectionContext = {
     store: init.store,
-    catalog,
+    catalog: newCatalog(),
     serverVersion,
     logger: init.logger ?? {},
     maxMessageSize: init.maxMessageSize ?? 64 * 1024 * 1024,
     startupTimeoutMs: init.startupTimeoutMs ?? 30_000,
-    pid: process.pid
+    maxCopyBytes: init.maxCopyBytes ?? 64 * 1024 * 1024,
+    pid: process.pid,
+    cancelTargets: new Map()
   }
   if (init.auth !== undefined) {
     const a = init.auth
@@ -93,10 +97,18 @@ export function createPgServer (init: PgServerInit): PgServer {
       ...(a.user !== undefined ? { user: a.user } : {})
     }
   }
-  if (init.tls !== undefined) ctx.tls = createSecureContext({ key: init.tls.key, cert: init.tls.cert })
+  if (init.tls !== undefined) {
+    try {
+      ctx.tls = createSecureContext({ key: init.tls.key, cert: init.tls.cert })
+    } catch (err) {
+      throw new PgConfigError(`invalid pg TLS key or certificate: ${(err as Error).message}`, { cause: err })
+    }
+  }
 
   const open = new Map<Socket, { close(): void, closed: Promise<void> }>()
+  const refused = new Set<Socket>()
   let server: Server | null = null
+  let catalogClosed = false
 
   const maxConnections = init.maxConnections ?? 1000
   const onConnection = (socket: Socket): void => {
@@ -106,6 +118,10 @@ export function createPgServer (init: PgServerInit): PgServer {
       errorResponse(w, { severity: 'FATAL', code: '53300', message: 'sorry, too many clients already' })
       socket.on('error', () => {})
       socket.end(w.take())
+      // The client may never hang up; do not let it hold a socket (or stop()) open.
+      refused.add(socket)
+      socket.once('close', () => refused.delete(socket))
+      setTimeout(() => socket.destroy(), 1000).unref()
       return
     }
     try {
@@ -123,6 +139,7 @@ export function createPgServer (init: PgServerInit): PgServer {
     async start (options) {
       options?.signal?.throwIfAborted()
       if (server !== null) throw new PgServerStateError()
+      if (catalogClosed) { ctx.catalog = newCatalog(); catalogClosed = false }
       const s = createServer(onConnection)
       s.on('error', (err) => ctx.logger.error?.({ err }, 'pg server error'))
       await new Promise<void>((resolve, reject) => {
@@ -142,7 +159,10 @@ export function createPgServer (init: PgServerInit): PgServer {
       server = null
       for (const conn of open.values()) conn.close()
       open.clear()
+      for (const socket of refused) socket.destroy()
+      refused.clear()
       if (s !== null) await new Promise<void>((resolve) => s.close(() => resolve()))
+      if (!catalogClosed) { ctx.catalog.close(); catalogClosed = true }
     }
   }
 }

@@ -48,7 +48,7 @@ export function prepareStatement (sql: string, paramTypes: readonly number[] = [
 
 function analyse (sql: string, paramTypes: readonly number[]): PreparedStatement {
   const parts = splitStatements(sql)
-  if (parts.length > 1) throw new PgProtocolError('cannot insert multiple commands into a prepared statement')
+  if (parts.length > 1) throw new PgProtocolError('cannot insert multiple commands into a prepared statement', { sqlState: '42601' })
   const one = parts[0] ?? ''
   const { sql: sqlite, paramCount, paramOrder } = rewriteForSqlite(one)
   const cls = classifyStatement(one)

@@ -1,12 +1,17 @@
 import { PgDuplicateObjectError, PgProtocolError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError, sqlStateOf } from './errors.ts'
+import { parseCopy } from './copy-format.ts'
+import { addCopyData, copyInStatements, startCopyIn } from './copy-in.ts'
 import { formatOf, prepareStatement } from './prepared.ts'
 import { resultFromCursor, resultFromRows } from './result-set.ts'
+import { describeRows, writeCopyOut, writeRows } from './row-writer.ts'
 import { parseSet, parseShow, reportedName } from './session-settings.ts'
 import { writeTag } from './statement-kind.ts'
 import { splitStatements } from './sql-lexer.ts'
-import { OID, binarySupported, decodeParam, encodeBinary, encodeText, typeSize } from './types.ts'
+import { OID, decodeParam } from './types.ts'
 import * as msg from './wire/backend-messages.ts'
 import type { Catalog, CatalogSession } from './catalog.ts'
+import type { CopyStatement } from './copy-format.ts'
+import type { CopyInState } from './copy-in.ts'
 import type { PgLogger } from './pg-logger.ts'
 import type { Portal, PreparedStatement } from './prepared.ts'
 import type { ResultSet } from './result-set.ts'
@@ -28,6 +33,8 @@ export interface QueryEngineInit {
   session: CatalogSession
   /** Bytes of rows written between two flushes of a large result. */
   flushEveryBytes?: number
+  /** Largest `COPY … FROM STDIN` payload accepted (default 64 MiB). */
+  maxCopyBytes?: number
   logger?: PgLogger
 }
 
@@ -46,6 +53,14 @@ export interface QueryEngine {
   execute(portal: string, maxRows: number, out: EngineOutput, options?: { signal?: AbortSignal }): Promise<void>
   close(kind: 'S' | 'P', name: string, out: EngineOutput): void
   sync(out: EngineOutput): void
+  /** True between CopyInResponse and the client's CopyDone / CopyFail. */
+  readonly inCopy: boolean
+  /** Takes one CopyData message of a `COPY … FROM STDIN`. */
+  copyData(data: Buffer): void
+  /** Ends a `COPY … FROM STDIN`: writes the rows, then runs the rest of the query string. */
+  copyDone(out: EngineOutput, options?: { signal?: AbortSignal }): Promise<void>
+  /** Aborts a `COPY … FROM STDIN` on the client's CopyFail. */
+  copyFail(message: string, out: EngineOutput): void
   /** Records an extended-protocol error: ErrorResponse, fail the block, skip to Sync. */
   fail(err: unknown, out: EngineOutput): void
   /** Releases every open cursor (connection closing). */
@@ -58,10 +73,14 @@ function errorFields (err: unknown): msg.ErrorFields {
   return { severity: 'ERROR', code: sqlStateOf(err), message }
 }
 
+
 /** Creates the engine for one connection. */
 export function queryEngine (init: QueryEngineInit): QueryEngine {
   const { store, catalog, session } = init
   const flushEvery = init.flushEveryBytes ?? 64 * 1024
+  const maxCopyBytes = init.maxCopyBytes ?? 64 * 1024 * 1024
+  // A COPY FROM STDIN waiting for data, and the statements of its query string still to run.
+  let copyIn: (CopyInState & { rest: string[] }) | null = null
   let status: 'I' | 'T' | 'E' = 'I'
   let pending: Statement[] = []
   let skipping = false
@@ -80,6 +99,10 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
   const endBlock = (): void => {
     pending = []
     status = 'I'
+    // Portals belong to the transaction; its end releases their cursors.
+    for (const [name, p] of portals) {
+      if (p.result !== undefined) closePortal(name)
+    }
   }
 
   const paramsFor = (prep: PreparedStatement, params: readonly SqlValue[]): Statement => {
@@ -124,6 +147,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
   /** Runs a statement to an outcome; reads come back open, writes run (or are buffered in a block). */
   const run = async (prep: PreparedStatement, params: readonly SqlValue[], out: EngineOutput, signal?: AbortSignal): Promise<Outcome> => {
     const { cls } = prep
+    signal?.throwIfAborted()
     if (status === 'E' && cls.kind !== 'commit' && cls.kind !== 'rollback') throw new PgTransactionAbortedError()
     switch (cls.kind) {
       case 'begin':
@@ -168,6 +192,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
       }
       case 'show': return { kind: 'rows', result: show(prep) }
       case 'unsupported': throw new PgUnsupportedError(`${cls.what ?? cls.verb} is not supported`)
+      case 'copy': throw new PgUnsupportedError('COPY is only supported in the simple query protocol')
       case 'sql': break
     }
     const read = openRead(prep, params)
@@ -181,46 +206,63 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     return { kind: 'command', tag: writeTag(prep.verb, outcome.results[0]?.rowsAffected ?? 0) }
   }
 
-  const describeRows = (w: MessageWriter, result: ResultSet, formats: readonly number[]): void => {
-    msg.rowDescription(w, result.columns.map((c, i) => {
-      const format = formatOf(formats, i) === 1 && binarySupported(c.oid) ? 1 : 0
-      return { name: c.name, tableOid: 0, columnId: 0, typeOid: c.oid, typeSize: typeSize(c.oid), typeModifier: -1, format }
-    }))
-  }
+  const sendRows = async (result: ResultSet, formats: readonly number[], maxRows: number, out: EngineOutput, signal?: AbortSignal): Promise<{ count: number, more: boolean }> =>
+    writeRows(result, formats, maxRows, out, flushEvery, signal)
 
-  /** Writes up to `maxRows` rows (0 = all); returns how many and whether rows remain. */
-  const sendRows = async (result: ResultSet, formats: readonly number[], maxRows: number, out: EngineOutput): Promise<{ count: number, more: boolean }> => {
-    const cols = result.columns
-    const binary = cols.map((c, i) => formatOf(formats, i) === 1 && binarySupported(c.oid))
-    let count = 0
-    const values: Array<string | Uint8Array | null> = new Array(cols.length)
-    for (;;) {
-      if (maxRows > 0 && count >= maxRows) return { count, more: true }
-      const row = result.next()
-      if (row === undefined) return { count, more: false }
-      for (let i = 0; i < cols.length; i++) {
-        const v = row[i] ?? null
-        const oid = (cols[i] as { oid: number }).oid
-        values[i] = binary[i] === true ? encodeBinary(v, oid) : encodeText(v, oid)
-      }
-      msg.dataRow(out.w, values)
-      count++
-      if (out.w.length >= flushEvery) await out.flush()
+  /** `COPY … TO STDOUT`: streams the rows of the table or query as CopyData. */
+  const copyOut = async (copy: CopyStatement, out: EngineOutput, signal?: AbortSignal): Promise<void> => {
+    const cols = copy.columns === null ? '*' : copy.columns.map((c) => `"${c.replaceAll('"', '""')}"`).join(', ')
+    const sql = copy.query ?? `SELECT ${cols} FROM "${(copy.table ?? '').replaceAll('"', '""')}"`
+    const read = openRead(prepareStatement(sql), [])
+    if (read === null) throw new PgUnsupportedError('COPY (query) TO STDOUT needs a read-only query')
+    try {
+      await writeCopyOut(read, copy, out, flushEvery, signal)
+    } finally {
+      read.close()
     }
   }
 
-  const simpleOne = async (sql: string, out: EngineOutput, signal?: AbortSignal): Promise<void> => {
+  /** Runs one statement of a simple query; `copy-in` means it now waits for CopyData. */
+  const simpleOne = async (sql: string, out: EngineOutput, signal?: AbortSignal): Promise<'done' | 'copy-in'> => {
     const prep = prepareStatement(sql)
     if (prep.paramCount > 0) throw new PgProtocolError(`there is no parameter $${prep.paramCount}`, { sqlState: '42P02' })
+    if (prep.cls.kind === 'copy') {
+      if (status === 'E') throw new PgTransactionAbortedError()
+      const copy = parseCopy(prep.sql)
+      if (copy.direction === 'out') { await copyOut(copy, out, signal); return 'done' }
+      copyIn = { ...startCopyIn(copy, store.schema()), rest: [] }
+      msg.copyInResponse(out.w, copyIn.columns.length)
+      return 'copy-in'
+    }
     const outcome = await run(prep, [], out, signal)
-    if (outcome.kind === 'command') { msg.commandComplete(out.w, outcome.tag); return }
+    if (outcome.kind === 'command') { msg.commandComplete(out.w, outcome.tag); return 'done' }
     try {
       describeRows(out.w, outcome.result, [])
-      const { count } = await sendRows(outcome.result, [], 0, out)
+      const { count } = await sendRows(outcome.result, [], 0, out, signal)
       msg.commandComplete(out.w, `SELECT ${count}`)
     } finally {
       outcome.result.close()
     }
+    return 'done'
+  }
+
+  /** Runs statements of a simple query in order; stops at an error or a COPY FROM STDIN. */
+  const runParts = async (parts: readonly string[], out: EngineOutput, signal?: AbortSignal): Promise<void> => {
+    for (let i = 0; i < parts.length; i++) {
+      try {
+        if (await simpleOne(parts[i] as string, out, signal) === 'copy-in') {
+          if (copyIn !== null) copyIn.rest = parts.slice(i + 1)
+          return // ReadyForQuery comes after CopyDone / CopyFail
+        }
+      } catch (err) {
+        msg.errorResponse(out.w, errorFields(err))
+        failBlock()
+        break
+      }
+    }
+    // The unnamed portal does not survive a simple query.
+    closePortal('')
+    msg.readyForQuery(out.w, status)
   }
 
   const failBlock = (): void => {
@@ -230,20 +272,42 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
   return {
     get status () { return status },
     get skippingToSync () { return skipping },
+    get inCopy () { return copyIn !== null },
 
     async simpleQuery (sql, out, options) {
       const parts = splitStatements(sql)
       if (parts.length === 0) msg.emptyQueryResponse(out.w)
-      for (const part of parts) {
-        try {
-          await simpleOne(part, out, options?.signal)
-        } catch (err) {
-          msg.errorResponse(out.w, errorFields(err))
-          failBlock()
-          break
-        }
+      await runParts(parts, out, options?.signal)
+    },
+
+    copyData (data) {
+      if (copyIn !== null) addCopyData(copyIn, data, maxCopyBytes)
+    },
+
+    async copyDone (out, options) {
+      const state = copyIn
+      if (state === null) return
+      copyIn = null
+      try {
+        const rows = copyInStatements(state, maxCopyBytes)
+        if (status === 'T') pending.push(...rows)
+        else if (rows.length > 0) await store.transaction(rows, options?.signal !== undefined ? { signal: options.signal } : {})
+        msg.commandComplete(out.w, `COPY ${rows.length}`)
+      } catch (err) {
+        msg.errorResponse(out.w, errorFields(err))
+        failBlock()
+        closePortal('')
+        msg.readyForQuery(out.w, status)
+        return
       }
-      // The unnamed portal does not survive a simple query.
+      await runParts(state.rest, out, options?.signal)
+    },
+
+    copyFail (message, out) {
+      if (copyIn === null) return
+      copyIn = null
+      msg.errorResponse(out.w, { severity: 'ERROR', code: '57014', message: `COPY from stdin failed: ${message}` })
+      failBlock()
       closePortal('')
       msg.readyForQuery(out.w, status)
     },
@@ -327,7 +391,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
       }
       if (portal.result !== undefined) {
         portal.ran = true
-        const { count, more } = await sendRows(portal.result, portal.resultFormats, maxRows < 0 ? 0 : maxRows, out)
+        const { count, more } = await sendRows(portal.result, portal.resultFormats, maxRows < 0 ? 0 : maxRows, out, options?.signal)
         if (more) { msg.portalSuspended(out.w); return }
         portal.result.close()
         delete portal.result
@@ -358,6 +422,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     },
 
     end () {
+      copyIn = null
       for (const name of [...portals.keys()]) closePortal(name)
       statements.clear()
       pending = []

@@ -23,6 +23,8 @@ export function computedName (name: string): string {
   const call = /^\s*(?:\w+\.)?(\w+)\s*\([\s\S]*\)\s*$/.exec(name)
   if (call !== null) return (call[1] as string).toLowerCase()
   if (/^\s*(?:[-+]?\d+(?:\.\d*)?(?:e[-+]?\d+)?|'(?:[^']|'')*'|[xX]'[0-9a-fA-F]*'|NULL|TRUE|FALSE)\s*$/i.test(name)) return '?column?'
+  // An operator expression (`1 + 1`, `'a' || b`); an alias would rarely contain these characters.
+  if (/[-+*/%|<>=!'()]/.test(name)) return '?column?'
   return name
 }
 

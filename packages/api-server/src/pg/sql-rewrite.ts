@@ -35,7 +35,8 @@ function unescapeE (body: string): string {
  * Rewrites PostgreSQL surface syntax that SQLite lacks, outside literals and comments: `$n` (and
  * SQLite's `?n`) → `?`,
  * `::type` casts are dropped, `E'…'` escape strings become plain literals, `ILIKE` and
- * `IS [NOT] DISTINCT FROM` become SQLite's `LIKE` and `IS [NOT]`, a trailing `FOR UPDATE` goes.
+ * `IS [NOT] DISTINCT FROM` become SQLite's `LIKE` and `IS [NOT]`, `now()` becomes
+ * `CURRENT_TIMESTAMP`, a trailing `FOR UPDATE` goes.
  */
 export function rewriteForSqlite (sql: string): RewrittenSql {
   const tokens: SqlToken[] = lexSql(sql)
@@ -63,6 +64,7 @@ export function rewriteForSqlite (sql: string): RewrittenSql {
     text = text.replace(CAST, '')
       // Operators PostgreSQL clients and ORMs use that SQLite spells differently.
       .replace(/\bILIKE\b/gi, 'LIKE')
+      .replace(/\bnow\s*\(\s*\)/gi, 'CURRENT_TIMESTAMP')
       .replace(/\bIS\s+NOT\s+DISTINCT\s+FROM\b/gi, 'IS')
       .replace(/\bIS\s+DISTINCT\s+FROM\b/gi, 'IS NOT')
       // Row locks mean nothing here: every write is serialised by the store.

@@ -4,6 +4,7 @@ import { leadingWords } from './sql-lexer.ts'
 export type StatementKind =
   | 'begin' | 'commit' | 'rollback'
   | 'set' | 'show' | 'reset' | 'discard' | 'deallocate'
+  | 'copy'
   | 'unsupported'
   | 'sql'
 
@@ -17,7 +18,6 @@ export interface StatementClass {
 }
 
 const UNSUPPORTED: Record<string, string> = {
-  COPY: 'COPY',
   LISTEN: 'LISTEN',
   UNLISTEN: 'UNLISTEN',
   NOTIFY: 'NOTIFY',
@@ -49,6 +49,7 @@ export function classifyStatement (sql: string): StatementClass {
     case 'RESET': return { kind: 'reset', verb }
     case 'DISCARD': return { kind: 'discard', verb }
     case 'DEALLOCATE': return { kind: 'deallocate', verb }
+    case 'COPY': return { kind: 'copy', verb }
   }
   const what = UNSUPPORTED[verb]
   if (what !== undefined) return { kind: 'unsupported', verb, what }

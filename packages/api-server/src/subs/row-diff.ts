@@ -22,6 +22,15 @@ export interface RowDiffChange {
   cells: SqlValue[]
 }
 
+/**
+ * Columns to match rows by. `identity` keys (primary keys) name an entity: rows with different
+ * identity keys are never reported as an update of one another.
+ */
+export interface KeyCandidate {
+  columns: readonly number[]
+  identity: boolean
+}
+
 /** The outcome of {@link diffRows}. */
 export interface RowDiffResult {
   changes: RowDiffChange[]
@@ -56,11 +65,11 @@ function uniqueKeys<T> (items: readonly T[], key: (x: T) => string): Map<string,
 }
 
 /**
- * Diffs `oldRows` against `newCells`. `keyCandidates` are column index lists tried in order (see
+ * Diffs `oldRows` against `newCells`. `keyCandidates` are tried in order (see
  * module doc). New rows get ids from `nextRowid` upward.
  */
-export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValue[][], keyCandidates: readonly (readonly number[])[], nextRowid: number): RowDiffResult {
-  for (const idx of keyCandidates) {
+export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValue[][], keyCandidates: readonly KeyCandidate[], nextRowid: number): RowDiffResult {
+  for (const { columns: idx, identity } of keyCandidates) {
     if (idx.length === 0) continue
     const oldMap = uniqueKeys(oldRows, r => cellsKey(r.cells, idx))
     if (oldMap == null) continue
@@ -83,7 +92,8 @@ export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValu
       }
     }
     for (const old of oldMap.values()) deletes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
-    return { changes: changes.concat(deletes), rows, nextRowid }
+    const d = { changes: changes.concat(deletes), rows, nextRowid }
+    return identity ? d : pairSingle(d)
   }
   // Whole-row identity, as a multiset.
   const pool = new Map<string, SubRow[]>()
@@ -103,16 +113,25 @@ export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValu
     rows.push(row)
     changes.push({ type: 'insert', rowid: row.rowid, cells })
   }
-  const deleted = [...pool.values()].flat()
-  const inserted = changes.filter(c => c.type === 'insert')
-  if (deleted.length === 1 && inserted.length === 1) {
-    // One row replaced by one row (e.g. a single aggregate): report it as an update of that row.
-    const old = deleted[0] as SubRow
-    const ins = inserted[0] as RowDiffChange
-    const row = rows.find(r => r.rowid === ins.rowid) as SubRow
-    row.rowid = old.rowid
-    return { changes: [{ type: 'update', rowid: old.rowid, cells: ins.cells }], rows, nextRowid: nextRowid - 1 }
+  for (const list of pool.values()) {
+    for (const old of list) changes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
   }
-  for (const old of deleted) changes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
-  return { changes, rows, nextRowid }
+  return pairSingle({ changes, rows, nextRowid })
+}
+
+/**
+ * When a re-evaluation replaced exactly one row by exactly one other row (a single aggregate, a
+ * changed non-key column), report it as an `update` of the old row id instead of delete + insert.
+ */
+function pairSingle (d: RowDiffResult): RowDiffResult {
+  const inserted = d.changes.filter(c => c.type === 'insert')
+  const deleted = d.changes.filter(c => c.type === 'delete')
+  if (inserted.length !== 1 || deleted.length !== 1) return d
+  const ins = inserted[0] as RowDiffChange
+  const del = deleted[0] as RowDiffChange
+  const row = d.rows.find(r => r.rowid === ins.rowid)
+  if (row == null || ins.rowid !== d.nextRowid - 1) return d
+  row.rowid = del.rowid
+  const changes = d.changes.filter(c => c !== del).map(c => c === ins ? { type: 'update' as const, rowid: del.rowid, cells: ins.cells } : c)
+  return { changes, rows: d.rows, nextRowid: d.nextRowid - 1 }
 }

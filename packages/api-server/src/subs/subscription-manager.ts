@@ -5,8 +5,9 @@
  */
 import { SubscriptionNotFoundError, errorMessage } from '../errors.ts'
 import { encodeRow, encodeValue, stringifyJson } from '../statement.ts'
-import { findQueryTables } from './query-tables.ts'
-import { Subscription } from './subscription.ts'
+import { analyzeQuery } from './query-tables.ts'
+import { Subscription, defaultQueryLimits } from './subscription.ts'
+import type { QueryLimits } from './subscription.ts'
 import type { ApiStore, CommitEvent, SqlValue, Statement } from '../ports.ts'
 import type { SubStorage } from './sub-storage.ts'
 import type { ApiLogger } from '../logger.ts'
@@ -21,6 +22,8 @@ export interface SubscriptionManagerInit {
   retainChanges?: number
   /** A subscription without clients is removed after this (default 10 min). */
   idleTimeoutMs?: number
+  /** Bounds on each evaluation: most rows, longest run (default 200 000 rows, 10 s). */
+  limits?: QueryLimits
   /** Clock in ms (default `Date.now`). */
   now?: () => number
   logger?: ApiLogger | undefined
@@ -60,6 +63,7 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   const retainChanges = init.retainChanges ?? 500
   const idleTimeoutMs = init.idleTimeoutMs ?? 10 * 60_000
   const now = init.now ?? Date.now
+  const limits = init.limits ?? defaultQueryLimits
   const byKey = new Map<string, Subscription>()
   const byId = new Map<string, Subscription>()
   const byTable = new Map<string, Set<Subscription>>()
@@ -77,11 +81,12 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
     }
   }
 
-  function remove (sub: Subscription): void {
+  function remove (sub: Subscription, keepStored = false): void {
     byKey.delete(statementKey(sub.statement))
     byId.delete(sub.id)
     dirty.delete(sub)
     for (const t of sub.tables) byTable.get(t)?.delete(sub)
+    if (keepStored) return
     try { storage?.remove(sub.id) } catch (err) { logger?.warn({ err }, 'could not remove persisted subscription') }
   }
 
@@ -91,7 +96,9 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
     } catch (err) {
       logger?.warn({ err, id: sub.id }, 'subscription re-evaluation failed; removing it')
       sub.fail(new Error(`subscription failed: ${errorMessage(err)}`))
-      remove(sub)
+      // Kept on disk: the failure may be transient (store closing); a restart that cannot
+      // restore it deletes it then.
+      remove(sub, true)
     }
   }
 
@@ -103,12 +110,13 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   }
 
   function onCommit (event: CommitEvent): void {
-    const seen = new Set<string>()
     for (const c of event.changes) {
-      if (seen.has(c.table)) continue
-      seen.add(c.table)
       const subs = byTable.get(c.table)
-      if (subs != null) for (const s of subs) dirty.add(s)
+      if (subs == null) continue
+      for (const s of subs) {
+        s.noteChange(c.table, c.pkValues)
+        dirty.add(s)
+      }
     }
     if (dirty.size > 0 && timer == null) timer = setTimeout(flush, batchDelayMs)
   }
@@ -119,8 +127,8 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
       const existing = byKey.get(statementKey(statement))
       if (existing != null) return existing
       // Validates (read-only, SQL errors) before anything is created.
-      const tables = findQueryTables(store, statement)
-      const sub = new Subscription({ store, statement, tables, retainChanges, storage, now })
+      const { tables, rowLocal } = analyzeQuery(store, statement)
+      const sub = new Subscription({ store, statement, tables, rowLocal, retainChanges, storage, now, limits })
       index(sub)
       return sub
     },
@@ -136,8 +144,8 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
       if (storage != null) {
         for (const p of storage.load()) {
           try {
-            const tables = findQueryTables(store, p.statement)
-            const sub = new Subscription({ store, statement: p.statement, tables, retainChanges, storage, now, restored: p })
+            const { tables, rowLocal } = analyzeQuery(store, p.statement)
+            const sub = new Subscription({ store, statement: p.statement, tables, rowLocal, retainChanges, storage, now, limits, restored: p })
             index(sub)
             // Catch up with whatever changed while the server was down.
             sub.evaluate()

@@ -4,17 +4,25 @@
  * port and diffs it against the held rows ({@link diffRows}).
  */
 import { createHash, randomUUID } from 'node:crypto'
-import { ChangesPurgedError, errorMessage } from '../errors.ts'
+import { ChangesPurgedError, InvalidRequestError, errorMessage } from '../errors.ts'
 import { encodeRow, stringifyJson } from '../statement.ts'
-import { diffRows } from './row-diff.ts'
+import { cellsKey, diffRows } from './row-diff.ts'
+import { applyKeyed, incrementalPlan, indexRows, keyIsJsonSafe, keyedStatement } from './incremental.ts'
+import type { IncrementalPlan, KeyedRows } from './incremental.ts'
 import type { ApiStore, ColumnInfo, SchemaInfo, SqlValue, Statement } from '../ports.ts'
-import type { SubRow } from './row-diff.ts'
+import type { KeyCandidate, RowDiffChange, SubRow } from './row-diff.ts'
 import type { PersistedSubscription, StoredChange, SubStorage } from './sub-storage.ts'
+
+/** Past this many changed keys in one batch, a full re-run is cheaper than keyed re-reads. */
+const MAX_KEYED = 500
 
 /** A client attached to a subscription or an updates stream. */
 export interface StreamListener {
-  /** Queues one NDJSON line; returns `false` when the client is too far behind and must be dropped. */
-  send(line: string): boolean
+  /**
+   * Queues NDJSON lines; returns `false` when the client is too far behind and must be dropped.
+   * `force` queues regardless of the limit (the initial snapshot, already held in memory).
+   */
+  send(line: string, force?: boolean): boolean
   /** Ends the stream, after an optional final line (an `error` event). */
   end(lastLine?: string): void
 }
@@ -35,13 +43,32 @@ export interface QueryRun {
   time: number
 }
 
-/** Runs a statement through the store and collects every row. */
-export function runQuery (store: ApiStore, statement: Statement): QueryRun {
+/** Bounds on one evaluation: a subscription's whole result is held in memory. */
+export interface QueryLimits {
+  /** Most rows a subscription's result may have. */
+  maxRows: number
+  /** Longest a single evaluation may run, in ms (checked between rows). */
+  timeoutMs: number
+}
+
+/** Limits applied when none are given. */
+export const defaultQueryLimits: QueryLimits = { maxRows: 200_000, timeoutMs: 10_000 }
+
+/**
+ * Runs a statement through the store and collects every row; throws `InvalidRequestError` when
+ * the result is larger than `limits.maxRows` or takes longer than `limits.timeoutMs`.
+ */
+export function runQuery (store: ApiStore, statement: Statement, limits: QueryLimits = defaultQueryLimits): QueryRun {
   const t0 = performance.now()
+  const deadline = t0 + limits.timeoutMs
   const cur = store.query(statement)
   try {
     const rows: SqlValue[][] = []
-    for (const r of cur.rows) rows.push(r)
+    for (const r of cur.rows) {
+      rows.push(r)
+      if (rows.length > limits.maxRows) throw new InvalidRequestError(`subscription result exceeds ${limits.maxRows} rows`)
+      if ((rows.length & 255) === 0 && performance.now() > deadline) throw new InvalidRequestError(`subscription query took longer than ${limits.timeoutMs} ms`)
+    }
     return { columns: cur.columns, rows, time: (performance.now() - t0) / 1000 }
   } finally { cur.close() }
 }
@@ -57,7 +84,7 @@ export function queryHash (sql: string): string {
 }
 
 /** Column index lists to key rows by, most specific first (see `row-diff.ts`). */
-export function keyCandidates (columns: readonly ColumnInfo[], schema: SchemaInfo): number[][] {
+export function keyCandidates (columns: readonly ColumnInfo[], schema: SchemaInfo): KeyCandidate[] {
   const pkOf = new Map<string, Set<string>>()
   for (const t of schema.tables) pkOf.set(t.name, new Set(t.columns.filter(c => c.pk > 0).map(c => c.name)))
   const origin: number[] = []
@@ -79,9 +106,9 @@ export function keyCandidates (columns: readonly ColumnInfo[], schema: SchemaInf
     const pks = pkOf.get(t)
     return pks != null && pks.size > 0 && pks.size === (seenPk.get(t)?.size ?? 0)
   })
-  const out: number[][] = []
-  if (pkCovers) out.push(pkIdx)
-  if (origin.length > 0 && origin.length < columns.length) out.push(origin)
+  const out: KeyCandidate[] = []
+  if (pkCovers) out.push({ columns: pkIdx, identity: true })
+  if (origin.length > 0 && origin.length < columns.length) out.push({ columns: origin, identity: false })
   return out
 }
 
@@ -90,9 +117,13 @@ export interface SubscriptionInit {
   store: ApiStore
   statement: Statement
   tables: Set<string>
+  /** From `analyzeQuery`: the query can be re-evaluated for changed keys only. */
+  rowLocal?: boolean
   retainChanges: number
   storage?: SubStorage | undefined
   now: () => number
+  /** Bounds on each evaluation (default {@link defaultQueryLimits}). */
+  limits?: QueryLimits
   /** Restored state; absent for a new subscription (then the query runs at once). */
   restored?: PersistedSubscription
 }
@@ -104,7 +135,6 @@ export class Subscription {
   readonly statement: Statement
   tables: Set<string>
   columns: string[] = []
-  rows: SubRow[] = []
   nextRowid = 1
   lastChangeId = 0
   /** Seconds the last full evaluation took (reported in `eoq.time`). */
@@ -116,9 +146,18 @@ export class Subscription {
   private readonly store: ApiStore
   private readonly storage: SubStorage | undefined
   private readonly retainChanges: number
-  private keys: number[][] = []
+  private keys: KeyCandidate[] = []
   private keysKnown = false
   private readonly now: () => number
+  private readonly rowLocal: boolean
+  private readonly limits: QueryLimits
+  private plan: IncrementalPlan | null = null
+  /** The current result by row id, in result order. */
+  private byRowid = new Map<number, SubRow>()
+  /** The same rows by primary key, kept while the plan is incremental. */
+  private keyed: KeyedRows | null = null
+  private readonly pendingKeys = new Map<string, SqlValue[]>()
+  private pendingFull = false
 
   constructor (init: SubscriptionInit) {
     this.store = init.store
@@ -128,26 +167,32 @@ export class Subscription {
     this.retainChanges = init.retainChanges
     this.hash = queryHash(init.statement.sql)
     this.now = init.now
+    this.rowLocal = init.rowLocal ?? false
+    this.limits = init.limits ?? defaultQueryLimits
     this.idleSince = init.now()
     const r = init.restored
     if (r != null) {
       this.id = r.id
       this.columns = r.columns
-      this.rows = r.rows
+      for (const row of r.rows) this.byRowid.set(row.rowid, row)
       this.nextRowid = r.nextRowid
       this.lastChangeId = r.lastChangeId
       this.retained.push(...r.changes)
       return
     }
     this.id = randomUUID()
-    const run = runQuery(this.store, this.statement)
+    const run = runQuery(this.store, this.statement, this.limits)
     this.evalTime = run.time
-    this.columns = run.columns.map(c => c.name)
-    this.keys = keyCandidates(run.columns, this.store.schema())
-    this.keysKnown = true
-    for (const cells of run.rows) this.rows.push({ rowid: this.nextRowid++, cells })
+    this.learnColumns(run.columns)
+    for (const cells of run.rows) {
+      const row = { rowid: this.nextRowid++, cells }
+      this.byRowid.set(row.rowid, row)
+    }
     this.storage?.create(this.persisted())
   }
+
+  /** The current result rows with their row ids, in result order. */
+  get rows (): SubRow[] { return [...this.byRowid.values()] }
 
   /** Number of attached clients. */
   get listenerCount (): number { return this.listeners.size }
@@ -159,18 +204,59 @@ export class Subscription {
     return { id: this.id, statement: this.statement, columns: this.columns, rows: this.rows, changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
   }
 
-  /** Re-runs the query, emits and records the differences. Returns the new change events. */
+  private learnColumns (columns: ColumnInfo[]): void {
+    const schema = this.store.schema()
+    this.columns = columns.map(c => c.name)
+    this.keys = keyCandidates(columns, schema)
+    this.plan = incrementalPlan(this.rowLocal, this.tables, columns, schema)
+    this.keysKnown = true
+  }
+
+  /** Whether changed rows are re-read by key instead of re-running the whole query. */
+  get incremental (): boolean { return this.plan != null }
+
+  /** Notes a committed change to one of the subscription's tables (before {@link evaluate}). */
+  noteChange (table: string, pkValues: SqlValue[]): void {
+    if (this.plan == null || this.pendingFull) { this.pendingFull = true; return }
+    if (table !== this.plan.table || this.pendingKeys.size >= MAX_KEYED || !keyIsJsonSafe(pkValues)) {
+      this.pendingFull = true
+      this.pendingKeys.clear()
+      return
+    }
+    this.pendingKeys.set(cellsKey(pkValues), pkValues)
+  }
+
+  /**
+   * Brings the result up to date, emits and records the differences; returns the new change
+   * events. Re-reads only the noted keys when the query allows it, else re-runs it in full.
+   */
   evaluate (): StoredChange[] {
     const t0 = performance.now()
-    const run = runQuery(this.store, this.statement)
-    const names = run.columns.map(c => c.name)
-    if (!this.keysKnown || names.join('\u0000') !== this.columns.join('\u0000')) {
-      this.columns = names
-      this.keys = keyCandidates(run.columns, this.store.schema())
-      this.keysKnown = true
+    const keys = [...this.pendingKeys.values()]
+    const full = this.pendingFull || this.plan == null || keys.length === 0
+    this.pendingKeys.clear()
+    this.pendingFull = false
+    let diff: { changes: RowDiffChange[], nextRowid: number } | null = null
+    if (!full && this.plan != null) {
+      try {
+        const fresh = runQuery(this.store, keyedStatement(this.statement, this.columns.length, this.plan, keys), this.limits)
+        this.keyed ??= indexRows(this.byRowid, this.plan)
+        diff = applyKeyed(this.keyed, this.plan, keys, fresh.rows, this.nextRowid)
+      } catch {
+        // The wrapped form is not accepted (an unusual statement): use full runs from now on.
+        this.plan = null
+        this.keyed = null
+      }
     }
-    const diff = diffRows(this.rows, run.rows, this.keys, this.nextRowid)
-    this.rows = diff.rows
+    if (diff == null) {
+      const run = runQuery(this.store, this.statement, this.limits)
+      const names = run.columns.map(c => c.name)
+      if (!this.keysKnown || names.join('\u0000') !== this.columns.join('\u0000')) this.learnColumns(run.columns)
+      const d = diffRows(this.rows, run.rows, this.keys, this.nextRowid)
+      this.byRowid = new Map(d.rows.map(r => [r.rowid, r]))
+      this.keyed = null
+      diff = d
+    }
     this.nextRowid = diff.nextRowid
     this.evalTime = (performance.now() - t0) / 1000
     if (diff.changes.length === 0) return []
@@ -186,8 +272,8 @@ export class Subscription {
     return events
   }
 
-  private deliver (l: StreamListener, text: string): void {
-    if (!l.send(text)) {
+  private deliver (l: StreamListener, text: string, force = false): void {
+    if (!l.send(text, force)) {
       this.detach(l)
       l.end(errorLine('client too slow: too many events buffered, disconnecting'))
     }
@@ -210,7 +296,7 @@ export class Subscription {
     }
     this.listeners.add(l)
     this.idleSince = null
-    if (text !== '') this.deliver(l, text)
+    if (text !== '') this.deliver(l, text, true)
   }
 
   /** Detaches a client (it disconnected or was dropped). */

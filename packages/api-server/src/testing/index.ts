@@ -84,6 +84,15 @@ export function apiStoreCompliance (setup: ComplianceSetup): void {
       ])
     })
 
+    it('reports a primary-key change as a delete of the old key and a write of the new one', async () => {
+      await store.transaction([{ sql: "INSERT INTO items (id, name) VALUES (1, 'a')" }])
+      events.length = 0
+      await store.transaction([{ sql: 'UPDATE items SET id = 5 WHERE id = 1' }])
+      const changes = events.flatMap(e => e.changes).map(c => [c.table, c.pkValues, c.kind])
+      expect(changes).toContainEqual(['items', [1], 'delete'])
+      expect(changes.find(c => JSON.stringify(c[1]) === '[5]')?.[2]).not.toBe('delete')
+    })
+
     it('writes nothing when a statement fails, and throws', async () => {
       await store.transaction([{ sql: 'INSERT INTO items (id) VALUES (1)' }])
       events.length = 0

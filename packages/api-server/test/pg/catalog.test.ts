@@ -92,6 +92,11 @@ describe('emulated catalog', () => {
     expect(all("SELECT 'users'::regclass::oid = (SELECT oid FROM pg_class WHERE relname = 'users')").rows).toEqual([[1]])
   })
 
+  it('aggregates like string_agg and array_agg', () => {
+    expect(all("SELECT string_agg(relname, ',') FROM (SELECT relname FROM pg_class WHERE relkind = 'r' ORDER BY relname)").rows).toEqual([['posts,users']])
+    expect(all("SELECT array_agg(relname) FROM (SELECT relname FROM pg_class WHERE relkind = 'r' ORDER BY relname)").rows).toEqual([['{posts,users}']])
+  })
+
   it('follows schema changes', () => {
     const catalog = createCatalog({ schema: () => current, serverVersion: '14.0' })
     let current: SchemaInfo = { tables: [], indexes: [] }

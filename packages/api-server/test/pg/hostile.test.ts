@@ -63,6 +63,18 @@ describe('hostile clients', () => {
     await stillServes()
   })
 
+  it('survives well-framed messages with random bodies (seeded; fast-check prints the seed)', async () => {
+    const typed = fc.tuple(fc.constantFrom('P', 'B', 'D', 'E', 'S', 'C', 'H', 'Q', 'd', 'c', 'f', 'F'), fc.uint8Array({ maxLength: 64 }))
+      .map(([type, body]) => frame(type, Buffer.from(body)))
+    await fc.assert(fc.asyncProperty(fc.array(typed, { minLength: 1, maxLength: 12 }), async (frames) => {
+      const c = await rawStartup(f.port)
+      c.send(...frames, frame('S'))
+      c.close()
+      await c.closed
+    }), { numRuns: 40 })
+    await stillServes()
+  })
+
   it('rejects a startup packet with a bad protocol version', async () => {
     const c = await rawConnect(f.port)
     const pkt = startupPacket({ user: 'x' })

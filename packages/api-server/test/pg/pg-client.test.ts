@@ -103,7 +103,10 @@ describe('pg client', () => {
     await expect(client.query('SELEC 1')).rejects.toMatchObject({ code: '42601' })
     await expect(client.query('SELECT nope FROM todos')).rejects.toMatchObject({ code: '42703' })
     await expect(client.query('INSERT INTO todos (id) VALUES (1)')).rejects.toMatchObject({ code: '23502' })
-    await expect(client.query('COPY todos FROM STDIN')).rejects.toMatchObject({ code: '0A000' })
+    await expect(client.query("COPY todos FROM '/etc/passwd'")).rejects.toMatchObject({ code: '0A000' })
+    await expect(client.query('SAVEPOINT a')).rejects.toMatchObject({ code: '0A000' })
+    // pg has no data stream for COPY FROM STDIN, so it answers CopyFail: the COPY is aborted.
+    await expect(client.query('COPY todos FROM STDIN')).rejects.toMatchObject({ code: '57014' })
     await expect(client.query("INSERT INTO todos (id, title) VALUES (1, 'a') RETURNING id")).rejects.toMatchObject({ code: '0A000' })
     await expect(client.query('SELECT $1::int4 AS x', ['nope'])).resolves.toBeDefined()
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }])

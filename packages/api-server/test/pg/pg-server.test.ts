@@ -9,6 +9,7 @@ describe('pg server lifecycle', () => {
     try {
       expect(() => createPgServer({ store, addr: 'localhost' })).toThrow(expect.objectContaining({ name: 'PgConfigError' }))
       expect(() => createPgServer({ store, addr: '127.0.0.1:99999' })).toThrow(expect.objectContaining({ name: 'PgConfigError' }))
+      expect(() => createPgServer({ store, tls: { key: 'not a key', cert: 'not a cert' } })).toThrow(expect.objectContaining({ name: 'PgConfigError' }))
     } finally {
       store.close()
     }
@@ -33,6 +34,23 @@ describe('pg server lifecycle', () => {
       await d.connect()
       expect((await d.query("SELECT count(*) AS n FROM pg_catalog.pg_class WHERE relname = 't'")).rows).toEqual([{ n: '1' }])
       await d.end()
+    } finally {
+      await server.stop()
+      store.close()
+    }
+  })
+
+  it('refuses connections beyond maxConnections with 53300', async () => {
+    const store = createSqliteApiStore({ path: ':memory:' })
+    const server = createPgServer({ store, addr: '127.0.0.1:0', maxConnections: 1 })
+    try {
+      const { host, port } = await server.start()
+      const a = new pg.Client({ host, port, user: 'u', database: 'd' })
+      await a.connect()
+      const b = new pg.Client({ host, port, user: 'u', database: 'd' })
+      b.on('error', () => {})
+      await expect(b.connect()).rejects.toMatchObject({ code: '53300' })
+      await a.end()
     } finally {
       await server.stop()
       store.close()

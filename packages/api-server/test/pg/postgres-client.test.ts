@@ -45,6 +45,21 @@ describe('postgres (porsager) client', () => {
     await expect(sql`INSERT INTO todos (id, title) VALUES (${5}, ${'again'})`).rejects.toMatchObject({ code: '23505' })
   })
 
+  it('streams COPY in and out', async () => {
+    const writable = await sql`COPY todos (id, title) FROM STDIN`.writable()
+    await new Promise<void>((resolve, reject) => {
+      writable.on('error', reject)
+      writable.on('finish', resolve)
+      writable.write('21\ttwenty-one\n')
+      writable.end('22\ttwenty-two\n')
+    })
+    const rows = await sql`SELECT id, title FROM todos ORDER BY id`
+    expect(rows.map((r) => r.title)).toEqual(['twenty-one', 'twenty-two'])
+    const chunks: Buffer[] = []
+    for await (const chunk of await sql`COPY todos (id, title) TO STDOUT`.readable()) chunks.push(chunk as Buffer)
+    expect(Buffer.concat(chunks).toString()).toBe('21\ttwenty-one\n22\ttwenty-two\n')
+  })
+
   it('runs unsafe simple queries', async () => {
     const r = await sql.unsafe("INSERT INTO todos (id, title) VALUES (9, 'nine')")
     expect(r.count).toBe(1)

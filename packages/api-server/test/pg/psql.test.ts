@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startPg } from './support/pg-fixture.ts'
 import { ensurePsql, runPsql } from './support/psql.ts'
@@ -75,6 +78,21 @@ describe.skipIf('skip' in psql)('psql', () => {
     expect(r.stdout).toMatch(/ 2 \| in block\s+\| f/)
     expect(r.stdout).toMatch(/UPDATE 1/)
     expect(r.stderr).toMatch(/ERROR:\s+no such table: nosuch/)
+  })
+
+  it('loads and exports files with \\copy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-psql-copy-'))
+    try {
+      writeFileSync(join(dir, 'in.csv'), 'id,title,done\n100,"comma, inside",t\n101,"quote ""q""",f\n')
+      const r = await runPsql(bin, [...conn(f),
+        '-c', `\\copy todos (id, title, done) from '${join(dir, 'in.csv')}' csv header`,
+        '-c', `\\copy (SELECT id, title, done FROM todos WHERE id >= 100 ORDER BY id) to '${join(dir, 'out.tsv')}'`])
+      expect(r.stderr).toBe('')
+      expect(r.stdout).toMatch(/COPY 2/)
+      expect(readFileSync(join(dir, 'out.tsv'), 'utf8')).toBe('100\tcomma, inside\tt\n101\tquote "q"\tf\n')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('authenticates with SCRAM-SHA-256 and refuses a wrong password with 28P01', async () => {

@@ -48,6 +48,10 @@ describe('rewriting for SQLite', () => {
       .toBe("SELECT * FROM t WHERE a LIKE 'x%' AND b IS NOT c AND d IS e ")
   })
 
+  it('maps now() to CURRENT_TIMESTAMP', () => {
+    expect(rewriteForSqlite("SELECT now(), 'now()'").sql).toBe("SELECT CURRENT_TIMESTAMP, 'now()'")
+  })
+
   it('turns E-strings into plain literals', () => {
     expect(rewriteForSqlite(`SELECT E'a\\nb\\'c'`).sql).toBe(`SELECT 'a\nb''c'`)
   })
@@ -57,7 +61,7 @@ describe('statement classification', () => {
   it.each([
     ['BEGIN', 'begin'], ['start transaction', 'begin'], ['COMMIT', 'commit'], ['end', 'commit'],
     ['ROLLBACK', 'rollback'], ['rollback to savepoint a', 'unsupported'], ['SET x = 1', 'set'], ['SHOW x', 'show'],
-    ['COPY t FROM STDIN', 'unsupported'], ['SAVEPOINT a', 'unsupported'], ['SELECT 1', 'sql'], ['INSERT INTO t VALUES (1)', 'sql']
+    ['COPY t FROM STDIN', 'copy'], ['SAVEPOINT a', 'unsupported'], ['SELECT 1', 'sql'], ['INSERT INTO t VALUES (1)', 'sql']
   ])('%s → %s', (sql, kind) => {
     expect(classifyStatement(sql).kind).toBe(kind)
   })

@@ -82,6 +82,8 @@ describe('computed column names', () => {
     expect(computedName("'a'")).toBe('?column?')
     expect(computedName("x'ab'")).toBe('?column?')
     expect(computedName('NULL')).toBe('?column?')
+    expect(computedName('1 + 1')).toBe('?column?')
+    expect(computedName("'a' || b")).toBe('?column?')
     expect(computedName('total')).toBe('total')
     expect(computedName('Total count')).toBe('Total count')
   })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { SqlError, StatementNotReadonlyError } from '../../src/errors.ts'
 import { packPk } from '../../src/pk.ts'
 import type {
-  ApiStore, CommitEvent, QueryCursor, RowChange, RowChangeKind, SchemaInfo, SqlValue, Statement,
+  ApiStore, ColumnInfo, CommitEvent, QueryCursor, RowChange, RowChangeKind, SchemaInfo, SqlValue, Statement,
   StatementResult, TableInfo, TransactionOutcome, AbortOptions
 } from '../../src/ports.ts'
 import type { Database as Db, Statement as Stmt } from 'better-sqlite3'
@@ -141,9 +141,9 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
   applySchema(init.schema ?? '')
 
   function drainLog (): RowChange[] {
-    const rows = db.prepare(`SELECT * FROM ${LOG} ORDER BY seq`).raw(true).safeIntegers(true).all() as unknown[][]
+    const rows = prepareCached(db, `SELECT * FROM ${LOG} ORDER BY seq`).stmt.all() as unknown[][]
     if (rows.length === 0) return []
-    db.exec(`DELETE FROM ${LOG}`)
+    prepareCached(db, `DELETE FROM ${LOG}`).stmt.run()
     // Net effect per (table, pk): insert+update → insert, insert+delete → delete, delete+insert → update.
     const net = new Map<string, { change: RowChange, first: RowChangeKind }>()
     for (const r of rows) {
@@ -172,17 +172,23 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
   }
 
   // One statement runs at a time per connection (busy flag), so cached statements are safe to reuse.
-  const caches = new WeakMap<Db, Map<string, Stmt>>()
-  function prepareCached (conn: Db, sql: string): Stmt {
+  interface Prepared { stmt: Stmt, readonly: boolean, reader: boolean, columns: ColumnInfo[] }
+  const caches = new WeakMap<Db, Map<string, Prepared>>()
+  function prepareCached (conn: Db, sql: string): Prepared {
     let cache = caches.get(conn)
     if (cache == null) caches.set(conn, cache = new Map())
-    let stmt = cache.get(sql)
-    if (stmt == null) {
-      stmt = conn.prepare(sql)
+    let p = cache.get(sql)
+    if (p == null) {
+      const stmt = conn.prepare(sql)
+      p = { stmt, readonly: stmt.readonly, reader: stmt.reader, columns: [] }
+      if (stmt.reader) {
+        stmt.raw(true).safeIntegers(true)
+        p.columns = stmt.columns().map(c => ({ name: c.name, type: c.type, table: c.table, column: c.column }))
+      }
       if (cache.size >= 2000) cache.delete(cache.keys().next().value as string)
-      cache.set(sql, stmt)
+      cache.set(sql, p)
     }
-    return stmt
+    return p
   }
 
   function reader (): Db {
@@ -194,24 +200,28 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
     return r
   }
 
+  // One reusable transaction wrapper; statements come from the per-connection cache.
+  const runTransaction = db.transaction((statements: readonly Statement[], signal: AbortSignal | undefined): [StatementResult[], RowChange[]] => {
+    const results: StatementResult[] = []
+    for (const s of statements) {
+      signal?.throwIfAborted()
+      const t0 = performance.now()
+      const p = prepareCached(db, s.sql)
+      let rowsAffected = 0
+      if (p.reader) p.stmt.all(...bind(p.stmt, s.params))
+      else rowsAffected = p.stmt.run(...bind(p.stmt, s.params)).changes
+      results.push({ rowsAffected, time: (performance.now() - t0) / 1000 })
+    }
+    return [results, drainLog()]
+  })
+
   async function commit (statements: readonly Statement[], source: 'local' | 'remote', options?: AbortOptions): Promise<TransactionOutcome> {
     if (closed) throw new SqlError('store is closed')
     options?.signal?.throwIfAborted()
-    const results: StatementResult[] = []
-    let changes: RowChange[] = []
+    let results: StatementResult[]
+    let changes: RowChange[]
     try {
-      db.transaction(() => {
-        for (const s of statements) {
-          options?.signal?.throwIfAborted()
-          const t0 = performance.now()
-          const stmt = db.prepare(s.sql)
-          let rowsAffected = 0
-          if (stmt.reader) stmt.all(...bind(stmt, s.params))
-          else rowsAffected = stmt.run(...bind(stmt, s.params)).changes
-          results.push({ rowsAffected, time: (performance.now() - t0) / 1000 })
-        }
-        changes = drainLog()
-      })()
+      [results, changes] = runTransaction(statements, options?.signal)
     } catch (err) {
       db.exec(`DELETE FROM ${LOG}`)
       if (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) throw err
@@ -236,13 +246,13 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
     query (statement: Statement): QueryCursor {
       if (closed) throw new SqlError('store is closed')
       const conn = reader()
-      let stmt: Stmt
-      try { stmt = prepareCached(conn, statement.sql) } catch (err) { throw wrap(err) }
-      if (!stmt.readonly) throw new StatementNotReadonlyError()
-      if (!stmt.reader) throw new SqlError('statement returns no rows')
-      const columns = stmt.columns().map(c => ({ name: c.name, type: c.type, table: c.table, column: c.column }))
+      let p: Prepared
+      try { p = prepareCached(conn, statement.sql) } catch (err) { throw wrap(err) }
+      if (!p.readonly) throw new StatementNotReadonlyError()
+      if (!p.reader) throw new SqlError('statement returns no rows')
+      const columns = p.columns.map(c => ({ ...c }))
       let it: IterableIterator<unknown[]>
-      try { it = stmt.raw(true).safeIntegers(true).iterate(...bind(stmt, statement.params)) as IterableIterator<unknown[]> } catch (err) { throw wrap(err) }
+      try { it = p.stmt.iterate(...bind(p.stmt, statement.params)) as IterableIterator<unknown[]> } catch (err) { throw wrap(err) }
       const busy = conn as unknown as { __busy?: boolean }
       busy.__busy = true
       let done = false

@@ -209,12 +209,14 @@ export class Simulation {
   }
 
   /**
-   * Restarts a member with the same id and a new generation (a fresh process without persisted
-   * state), announcing to `seeds` (default: three random live members).
+   * Restarts a member with the same id (or a new one with `newId`) and a new generation (a fresh
+   * process without persisted state), announcing to `seeds` (default: three random live members).
    */
-  restart (i: number, seeds?: string[]): void {
+  restart (i: number, seeds?: string[], options: { newId?: boolean } = {}): void {
     const node = this.nodes[i]!
     node.life++
+    // a fresh identity on the same address (a process without persisted id)
+    if (options.newId === true) node.id = `n${i}-r${node.life}`
     node.up = true
     this.makeCore(node)
     node.core.start(node.runtime)

@@ -124,6 +124,21 @@ describe('simulation', () => {
     })
   })
 
+  it('restarting members under new ids on the same addresses leaves no ghosts', () => {
+    scenario(55, (seed) => {
+      const n = 20
+      const s = sim(seed, n)
+      s.run(3000)
+      for (let i = 0; i < n; i += 2) {
+        s.restart(i, undefined, { newId: true })
+        s.run(700)
+      }
+      const took = s.runUntilTrue(() => s.converged(), 60_000, 250)
+      expect(took, 'no single view after restarts under new ids').toBeDefined()
+      for (const i of s.upNodes()) expect(s.liveSeenBy(i)).toBe(n)
+    })
+  })
+
   it('converges with 5% loss, duplication and reordering', () => {
     scenario(61, (seed) => {
       const s = sim(seed, 60, { bootstrap: 'join', startSpread: 2000, network: { loss: 0.05, duplicate: 0.05, latency: { min: 0.5, max: 30 } } })
@@ -149,11 +164,21 @@ describe('simulation', () => {
     })
   })
 
-  it('with Lifeguard, a CPU-starved member gets no healthy member declared down', () => {
+  it('a graceful leave under 5% loss is still seen as left by all', () => {
+    scenario(75, (seed) => {
+      const s = sim(seed, 40, { network: { loss: 0.05 } })
+      s.run(3000)
+      s.leave(11)
+      const took = s.runUntilTrue(() => allSee(s, 11, 'left'), 5000, 50)
+      expect(took, 'leave not seen by all under loss').toBeDefined()
+    })
+  })
+
+  it('with Lifeguard, a CPU-starved member (stalls up to 2 s) gets nobody declared down', () => {
     scenario(81, (seed) => {
       const healthyDowns: string[] = []
       const s = sim(seed, 16, { onNotify: (_i, n) => { if (n.type === 'member-down') healthyDowns.push(n.member.id) } })
-      s.nodes[3]!.starve = 1000
+      s.nodes[3]!.starve = 2000
       s.run(120_000)
       expect(healthyDowns).toHaveLength(0)
       expect(s.converged()).toBe(true)

@@ -149,3 +149,29 @@ export function parameterDescription (w: MessageWriter, oids: readonly number[])
   for (const o of oids) w.int32(o)
   w.end()
 }
+
+function copyResponse (w: MessageWriter, type: string, columns: number): void {
+  w.begin(ch(type)).byte(0).int16(columns)
+  for (let i = 0; i < columns; i++) w.int16(0)
+  w.end()
+}
+
+/** CopyInResponse (text format for every column). */
+export function copyInResponse (w: MessageWriter, columns: number): void {
+  copyResponse(w, 'G', columns)
+}
+
+/** CopyOutResponse (text format for every column). */
+export function copyOutResponse (w: MessageWriter, columns: number): void {
+  copyResponse(w, 'H', columns)
+}
+
+/** CopyData carrying one encoded row. */
+export function copyData (w: MessageWriter, line: string): void {
+  w.begin(ch('d')).bytes(Buffer.from(line, 'utf8')).end()
+}
+
+/** CopyDone. */
+export function copyDone (w: MessageWriter): void {
+  w.begin(ch('c')).end()
+}

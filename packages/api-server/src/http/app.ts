@@ -1,0 +1,78 @@
+/**
+ * One Fastify instance of the API: JSON body parsing for every content type, endpoint-name check,
+ * bearer-token auth, per-route load shedding, the error table, and the routes.
+ */
+import { timingSafeEqual } from 'node:crypto'
+import Fastify from 'fastify'
+import { BodyTooLargeError, OverloadedError, UnauthorizedError, errorMessage, mapError } from '../errors.ts'
+import { parseJson, stringifyJson } from '../statement.ts'
+import { registerDataRoutes } from './data-routes.ts'
+import { registerStreamRoutes } from './stream-routes.ts'
+import { registerInfoRoutes } from './info-routes.ts'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { ApiServerInit } from '../api-server.ts'
+import type { ConcurrencyLimiter } from './concurrency.ts'
+import type { RouteContext } from './context.ts'
+
+/** Builds the Fastify app for one listener. */
+export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: ConcurrencyLimiter): FastifyInstance {
+  const logger = ctx.logger
+  const token = init.bearerToken != null ? Buffer.from(`Bearer ${init.bearerToken}`) : null
+  const slots = new WeakMap<FastifyRequest, string>()
+  const release = (req: FastifyRequest): void => {
+    const route = slots.get(req)
+    if (route != null) { slots.delete(req); limits.release(route) }
+  }
+
+  const app = Fastify({ bodyLimit: init.bodyLimit ?? 16 * 1024 * 1024, forceCloseConnections: true, logger: false })
+  app.removeAllContentTypeParsers()
+  // Every body is JSON whatever its content type (Corrosion clients do not always set one).
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string
+    if (text.trim() === '') { done(null, undefined); return }
+    try { done(null, parseJson(text)) } catch (err) { done(err as Error, undefined) }
+  })
+
+  app.addHook('onRequest', async (req, reply) => {
+    const wanted = req.headers['x-corrosion-requested-endpoint-name']
+    if (init.endpointName != null && wanted != null && wanted !== init.endpointName) {
+      return reply.code(421).header('content-type', 'application/json').send(stringifyJson({ error: `this is endpoint "${init.endpointName}", not "${String(wanted)}"` }))
+    }
+    if (token != null) {
+      const got = Buffer.from(req.headers.authorization ?? '')
+      if (got.length !== token.length || !timingSafeEqual(got, token)) {
+        return reply.code(401).header('content-type', 'application/json').send(stringifyJson({ error: new UnauthorizedError().message }))
+      }
+    }
+    const route = req.routeOptions.url
+    if (route == null) return
+    if (!limits.acquire(route)) {
+      return reply.code(503).header('content-type', 'text/plain').send(new OverloadedError().message)
+    }
+    slots.set(req, route)
+  })
+  app.addHook('onSend', async (req) => { release(req) })
+  app.addHook('onResponse', async (req, reply) => {
+    release(req)
+    init.onRequest?.({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: reply.statusCode, durationMs: reply.elapsedTime })
+  })
+  app.addHook('onRequestAbort', async (req) => { release(req) })
+
+  app.setErrorHandler((err, _req, reply) => {
+    const e = err as Error & { code?: string, statusCode?: number }
+    let mapped: Error = e
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = new BodyTooLargeError(`request body is larger than ${init.bodyLimit ?? 16 * 1024 * 1024} bytes`)
+    const status = mapError(mapped, { status: e.statusCode != null && e.statusCode >= 400 ? e.statusCode : 500, sqlstate: 'XX000' }).status
+    if (status >= 500) logger?.error({ err }, 'request failed')
+    void reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(mapped) }))
+  })
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).header('content-type', 'application/json').send(stringifyJson({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }))
+  })
+
+  registerDataRoutes(app, ctx)
+  registerStreamRoutes(app, ctx)
+  registerInfoRoutes(app, ctx)
+
+  return app
+}
