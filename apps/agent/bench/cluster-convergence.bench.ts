@@ -7,8 +7,8 @@ import { report, quantile, peakRssMiB } from './bench-util.ts'
 const NODES = Number(process.env.BENCH_NODES ?? 10)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
-const SYNC_MAX_MS = 3000
-const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [1000, SYNC_MAX_MS] })
+const SYNC_MAX_MS = 1000
+const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [300, SYNC_MAX_MS] })
 try {
   await cluster.start()
   const idleRss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))

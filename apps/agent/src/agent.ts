@@ -122,6 +122,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
   const stopped = new Promise<{ fatal?: Error }>(resolve => { resolveStopped = resolve })
   let state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created'
   let listening: Listening = { api: [], gossip: [], admin: config.admin.path }
+  /** The gossip address this node advertises to the cluster (after start). */
+  let advertised = ''
 
   type Gossip = Awaited<ReturnType<typeof createGossipNode>>
   type Swim = ReturnType<typeof createSwim>
@@ -164,6 +166,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
   })
   metrics.onCollect(() => {
     metrics.gaps.set(store.gapCount())
+    if (gossip !== undefined) metrics.gossipQueued.set(gossip.stats().queued)
     const counts = { alive: 0, suspect: 0, down: 0, left: 0 }
     for (const m of swim?.members() ?? []) counts[m.state as keyof typeof counts]++
     for (const [s, n] of Object.entries(counts)) metrics.members.set({ state: s }, n)
@@ -173,7 +176,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
 
   const members = (): AgentMember[] => memberList(swim?.members() ?? [], {
     actor: actorId,
-    addr: listening.gossip[0] ?? config.gossip.addr,
+    addr: advertised !== '' ? advertised : listening.gossip[0] ?? config.gossip.addr,
     ...(gossip !== undefined ? { peerId: gossip.peerId } : {}),
     ...(listening.api[0] !== undefined ? { api: listening.api[0] } : {})
   })
@@ -189,6 +192,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
       gaps: store.gapCount(),
       members: members().filter(m => m.state === 'alive').length,
       p99Lag: lag.p99(Date.now()),
+      // Changesets are applied as they arrive (no apply queue), so there is no backlog to report.
       queueSize: 0
     })
   }
@@ -256,7 +260,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           onPacket: (handler: (bytes: Uint8Array, from: string) => void): (() => void) =>
             raw.onPacket((bytes, from) => { if (!partition.isAddrBlocked(from)) handler(bytes, from) })
         }
-        const selfAddr = gossipAddrs[0] ?? toQuicMultiaddr(config.gossip.addr)
+        const selfAddr = advertisedAddr(config.gossip.externalAddr, gossipAddrs, gossip.peerId, config.gossip.addr)
+        advertised = selfAddr
         swim = createSwim({
           transport,
           identity: { id: actorId, addr: selfAddr, meta: encodeMemberMeta({ actor: actorId, peerId: gossip.peerId, clusterId: config.gossip.clusterId, ...(apiAddrPlaceholder !== undefined ? { api: apiAddrPlaceholder } : {}) }) },
@@ -432,4 +437,18 @@ async function listening_<T> (key: string, addr: string, fn: () => Promise<T>): 
     const reason = /address already in use|EADDRINUSE/i.test(msg) ? 'address already in use' : /EACCES|permission denied/i.test(msg) ? 'permission denied' : /EADDRNOTAVAIL|cannot assign/i.test(msg) ? 'address not available on this machine' : msg.split('\n')[0]
     throw new ListenError(`cannot listen on ${addr} (${key}): ${reason}`, { cause: err })
   }
+}
+
+/**
+ * The address other members reach this node at: `external_addr` when set; else the first listen
+ * address that is not a wildcard (and not loopback when another one exists).
+ */
+function advertisedAddr (external: string | null, listen: readonly string[], peerId: string, bind: string): string {
+  if (external !== null) {
+    const ma = toQuicMultiaddr(external, 'gossip.external_addr')
+    return ma.includes('/p2p/') ? ma : `${ma}/p2p/${peerId}`
+  }
+  const usable = listen.filter(a => !a.startsWith('/ip4/0.0.0.0/') && !a.startsWith('/ip6/::/'))
+  const outside = usable.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/'))
+  return outside ?? usable[0] ?? `${toQuicMultiaddr(bind)}/p2p/${peerId}`
 }

@@ -51,8 +51,9 @@ export function buildProgram (io: CliIo): Command {
 
   program.command('agent')
     .description('run a Patina node')
-    .action(async (_opts: unknown, cmd: Command) => {
-      await runAgentCommand(configFrom(cmd.optsWithGlobals<GlobalOptions>(), io), io)
+    .option('--json', 'print where the node listens as one JSON line')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      await runAgentCommand(configFrom(cmd.optsWithGlobals<GlobalOptions>(), io), io, { json: opts.json === true })
     })
 
   registerClientCommands(program, io)

@@ -27,6 +27,8 @@ export interface AgentConfig {
   gossip: {
     /** UDP listen address for QUIC, `host:port`. */
     addr: string
+    /** Address advertised to other members (`host:port`), when it differs from `addr` (NAT, 0.0.0.0). */
+    externalAddr: string | null
     /** Other nodes, `host:port`. */
     bootstrap: string[]
     clusterId: number
@@ -64,7 +66,7 @@ const KEYS: Record<string, KeySpec> = {
   'api.authz.bearer': { type: 'string?', canonical: 'api.authz.bearer-token' },
   'gossip.addr': { type: 'string' },
   'gossip.bind_addr': { type: 'string', canonical: 'gossip.addr' },
-  'gossip.external_addr': { type: 'string?', ignored: true },
+  'gossip.external_addr': { type: 'string?' },
   'gossip.client_addr': { type: 'string?', ignored: true },
   'gossip.bootstrap': { type: 'strings' },
   'gossip.cluster_id': { type: 'int' },
@@ -97,6 +99,7 @@ const DEFAULTS: Record<string, unknown> = {
   'api.pg.password': null,
   'api.authz.bearer-token': null,
   'gossip.addr': '127.0.0.1:8787',
+  'gossip.external_addr': null,
   'gossip.bootstrap': [],
   'gossip.cluster_id': 0,
   'gossip.plaintext': false,
@@ -170,6 +173,12 @@ function flatten (obj: Record<string, unknown>, prefix: string): Array<[string, 
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix === '' ? k : `${prefix}.${k}`
     if (IGNORED_SECTIONS.has(key) || IGNORED_SECTIONS.has(key.split('.')[0] ?? '')) continue
+    // Corrosion also accepts `[[api.pg]]`; Patina serves one PG listener, the first.
+    if (key === 'api.pg' && Array.isArray(v)) {
+      if (v.length > 1) throw new ConfigError('api.pg', 'only one PostgreSQL listener is supported')
+      if (v.length === 1 && v[0] !== null && typeof v[0] === 'object') out.push(...flatten(v[0] as Record<string, unknown>, key))
+      continue
+    }
     if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(key in KEYS)) {
       out.push(...flatten(v as Record<string, unknown>, key))
     } else {
@@ -273,6 +282,8 @@ function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
   if (pgAddr !== null) parseHostPort('api.pg.addr', pgAddr)
   const gossipAddr = str('gossip.addr')
   parseHostPort('gossip.addr', gossipAddr)
+  const externalAddr = opt('gossip.external_addr')
+  if (externalAddr !== null && !externalAddr.startsWith('/')) parseHostPort('gossip.external_addr', externalAddr)
   const bootstrap = list('gossip.bootstrap')
   for (const b of bootstrap) if (!b.startsWith('/')) parseHostPort('gossip.bootstrap', b)
   const clusterId = v.get('gossip.cluster_id') as number
@@ -304,6 +315,7 @@ function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
     },
     gossip: {
       addr: gossipAddr,
+      externalAddr,
       bootstrap,
       clusterId,
       secret,

@@ -12,6 +12,8 @@ export interface AgentMetrics {
   gossipDropped: Counter<'reason'>
   syncRounds: Counter<'result'>
   gaps: Gauge
+  /** Payloads waiting in gossip's broadcast queue. */
+  gossipQueued: Gauge
   members: Gauge<'state'>
   applyLag: Histogram
   apiRequests: Counter<'route' | 'status'>
@@ -35,6 +37,7 @@ export function createMetrics (init: { registry?: Registry; defaultMetrics?: boo
     gossipDropped: new Counter({ name: 'patina_gossip_dropped_total', help: 'Payloads dropped (malformed, rejected, partitioned)', labelNames: ['reason'], registers: [registry] }),
     syncRounds: new Counter({ name: 'patina_sync_rounds_total', help: 'Anti-entropy sync rounds', labelNames: ['result'], registers: [registry] }),
     gaps,
+    gossipQueued: new Gauge({ name: 'patina_gossip_queued', help: 'Payloads queued for (re-)broadcast', registers: [registry] }),
     members: new Gauge({ name: 'patina_members', help: 'Cluster members by state', labelNames: ['state'], registers: [registry] }),
     applyLag: new Histogram({ name: 'patina_apply_lag_seconds', help: 'Time from commit on the origin node to apply here', buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry] }),
     apiRequests: new Counter({ name: 'patina_api_requests_total', help: 'HTTP API requests', labelNames: ['route', 'status'], registers: [registry] }),

@@ -69,6 +69,7 @@ apply_queue_len = 10
     expect(c.api.addr).toEqual(['127.0.0.1:9000', '127.0.0.1:9001'])
     expect(c.api.pgAddr).toBe('127.0.0.1:5433')
     expect(c.api.bearerToken).toBe('tok')
+    expect(c.gossip.externalAddr).toBeNull()
     expect(c.gossip).toMatchObject({ addr: '0.0.0.0:7000', bootstrap: ['10.0.0.1:7000', '[::1]:7001'], clusterId: 12, secret: 'a-long-secret', allowPeers: ['12D3KooWabc'], maxMtu: 1400 })
     expect(c.admin.path).toBe('/tmp/p.sock')
     expect(c.telemetry.prometheusAddr).toBe('127.0.0.1:9090')
@@ -99,6 +100,7 @@ apply_queue_len = 10
     ['[gossip]\ncluster_id = 70000', 'gossip.cluster_id', /65535/],
     ['[gossip]\ncluster_id = "x"', 'gossip.cluster_id', /integer/],
     ['[gossip]\nbootstrap = ["127.0.0.1"]', 'gossip.bootstrap', /host:port/],
+    ['[gossip]\nexternal_addr = "10.0.0.1"', 'gossip.external_addr', /host:port/],
     ['[api]\naddr = "127.0.0.1:99999"', 'api.addr', /range/],
     ['[log]\nformat = "xml"', 'log.format', /plaintext/],
     ['[db]\nschema_paths = 3', 'db.schema_paths', /list of strings/],
@@ -116,6 +118,11 @@ apply_queue_len = 10
     expect(configErrorOf(() => loadConfig({ env: { PATINA_GOSSIP__NOPE: '1' } })).key).toBe('PATINA_GOSSIP__NOPE')
     expect(configErrorOf(() => loadConfig({ env: { PATINA_GOSSIP__CLUSTER_ID: 'abc' } })).key).toBe('gossip.cluster_id')
     expect(configErrorOf(() => loadConfig({ path: '/nonexistent/patina.toml' })).message).toMatch(/cannot read config file/)
+  })
+
+  it('accepts [[api.pg]] with one listener', () => {
+    expect(loadConfig({ text: '[[api.pg]]\naddr = "127.0.0.1:6000"\n', env: {} }).api.pgAddr).toBe('127.0.0.1:6000')
+    expect(configErrorOf(() => loadConfig({ text: '[[api.pg]]\naddr = "127.0.0.1:6000"\n[[api.pg]]\naddr = "127.0.0.1:6001"\n', env: {} })).key).toBe('api.pg')
   })
 
   it('maps host:port to QUIC multiaddrs', () => {

@@ -4,7 +4,8 @@ import { createCluster, type Cluster } from '../../../tools/cluster/src/index.ts
 // Five real `patina agent` processes: concurrent writes through all of them while one is killed with -9
 // and restarted and another is partitioned and healed.
 const SCHEMA = 'CREATE TABLE kv (k INTEGER NOT NULL PRIMARY KEY, node INTEGER NOT NULL DEFAULT 0, v INTEGER);\n' +
-  'CREATE TABLE shared (k INTEGER NOT NULL PRIMARY KEY, v INTEGER);\n'
+  'CREATE TABLE shared (k INTEGER NOT NULL PRIMARY KEY, v INTEGER);\n' +
+  'CREATE TABLE bulk (k INTEGER NOT NULL PRIMARY KEY, node INTEGER NOT NULL DEFAULT 0, body TEXT);\n'
 
 let cluster: Cluster | undefined
 afterEach(async () => { await cluster?.destroy(); cluster = undefined })
@@ -14,6 +15,7 @@ describe('multi-process cluster', () => {
     const c = cluster = await createCluster({ nodes: 5, schema: SCHEMA })
     await c.start()
     const acked = new Map<number, number>() // kv key → value, acknowledged by some node
+    const bulkAcked: number[] = [] // first key of each acknowledged 1000-row transaction
     const sharedTried: Array<{ k: number; v: number }> = [] // a killed node may commit without answering
     const stopAt = Date.now() + 8000
     let stop = false
@@ -23,6 +25,11 @@ describe('multi-process cluster', () => {
         const sharedKey = seq % 5
         const v = seq * 10 + i
         sharedTried.push({ k: sharedKey, v })
+        // now and then a large transaction: chunked into many changesets, buffered as partial versions
+        if (seq % 100 === 50) {
+          const base = (i * 1000 + seq) * 1000
+          await c.exec(i, [[`WITH RECURSIVE s(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM s WHERE x < 999) INSERT INTO bulk (k, node, body) SELECT ${base} + x, ${i}, printf('%0100d', x) FROM s`, []]], { signal: AbortSignal.timeout(5000) }).then(() => { bulkAcked.push(base) }, () => {})
+        }
         try {
           const body = await c.exec(i, [
             ['INSERT INTO kv (k, node, v) VALUES (?, ?, ?)', [k, i, v]],
@@ -69,12 +76,17 @@ describe('multi-process cluster', () => {
       const have = new Map(rows.map(r => [r[0] as number, r[1] as number]))
       const missing = [...acked].filter(([k, v]) => have.get(k) !== v)
       expect(missing, `node ${i} misses acknowledged writes`).toEqual([])
+      // large transactions arrive whole
+      const bulk = await c.query(i, 'SELECT k / 1000 * 1000 AS base, count(*) FROM bulk GROUP BY base')
+      const counts = new Map(bulk.map(r => [r[0] as number, r[1] as number]))
+      for (const base of bulkAcked) expect(counts.get(base), `node ${i}, bulk ${base}`).toBe(1000)
       // shared keys, written concurrently everywhere: one merged winner that some node wrote
       const shared = await c.query(i, 'SELECT k, v FROM shared')
       expect(shared.length).toBe(5)
       for (const [k, v] of shared) expect(sharedTried.some(s => s.k === k && s.v === v)).toBe(true)
     }
     expect(acked.size).toBeGreaterThan(700)
+    expect(bulkAcked.length).toBeGreaterThan(0)
     // SIGTERM is a graceful leave: the others see the node as left, not down
     expect(await c.stopNode(4)).toBe(0)
     const leftId = c.nodes[4]!.actorId

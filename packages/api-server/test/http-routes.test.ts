@@ -186,6 +186,17 @@ describe('HTTP routes over a real server', () => {
       await rd.cancel()
     })
 
+    it('shares one handle id between clients of a table', async () => {
+      const a = await post(h.url + '/v1/updates/todos', undefined)
+      const b = await post(h.url + '/v1/updates/todos', undefined)
+      expect(a.headers.get('corro-query-id')).toBe(b.headers.get('corro-query-id'))
+      const ra = new NdjsonReader(a); const rb = new NdjsonReader(b)
+      await post(h.url + '/v1/transactions', ["INSERT INTO todos (id, title) VALUES (500, 'n')"])
+      expect(await ra.next()).toEqual({ notify: ['update', [500]] })
+      expect(await rb.next()).toEqual({ notify: ['update', [500]] })
+      await ra.cancel(); await rb.cancel()
+    })
+
     it('refuses unknown tables and tables without a primary key', async () => {
       expect((await post(h.url + '/v1/updates/nope', undefined)).status).toBe(400)
       expect((await post(h.url + '/v1/updates/nopk', undefined)).status).toBe(400)

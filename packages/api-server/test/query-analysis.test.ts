@@ -66,3 +66,26 @@ describe('query analysis with EXPLAIN', () => {
     } finally { m.stop() }
   })
 })
+
+describe('keyed re-read statements', () => {
+  it('strips trailing semicolons and comments but not comment-like text in literals', async () => {
+    const { stripTail } = await import('../src/subs/incremental.ts')
+    expect(stripTail('SELECT 1;  ')).toBe('SELECT 1')
+    expect(stripTail('SELECT 1; -- done\n')).toBe('SELECT 1')
+    expect(stripTail("SELECT 'a--b'")).toBe("SELECT 'a--b'")
+    expect(stripTail("SELECT 'x' -- c")).toBe("SELECT 'x'")
+    expect(stripTail('SELECT 1 -- a\n-- b\n;')).toBe('SELECT 1')
+  })
+
+  it('passes the keys as one extra parameter after positional or named ones', async () => {
+    const { keyedStatement } = await import('../src/subs/incremental.ts')
+    const plan = { table: 't', pkPos: [1, 0] }
+    const pos = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = ?', params: [3] }, 2, plan, [[1, 'x']])
+    expect(pos.params).toEqual([3, '[[1,"x"]]'])
+    expect(pos.sql).toContain('(c1, c0) IN (SELECT json_extract(value, \'$[0]\'), json_extract(value, \'$[1]\') FROM json_each(?))')
+    const named = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = :c', params: { ':c': 3 } }, 2, plan, [[2n ** 60n, 'y']])
+    expect(named.params).toEqual({ ':c': 3, ':__patina_keys': `[[${2n ** 60n},"y"]]` })
+    const none = keyedStatement({ sql: 'SELECT a, b FROM t' }, 2, plan, [])
+    expect(none.params).toEqual({ ':__patina_keys': '[]' })
+  })
+})

@@ -73,6 +73,36 @@ describe('auth, limits and load shedding', () => {
     } finally { await h.close(); real.close() }
   })
 
+  it('releases the read cursor of a query whose client stops reading once the timeout passes', async () => {
+    const real = createSqliteApiStore({ schema })
+    let open = 0
+    const store: ApiStore = {
+      transaction: (s, o) => real.transaction(s, o),
+      onCommit: l => real.onCommit(l),
+      schema: () => real.schema(),
+      query (s) {
+        const cur = real.query(s)
+        open++
+        let closed = false
+        return { columns: cur.columns, rows: cur.rows, close () { if (!closed) { closed = true; open-- } cur.close() } }
+      }
+    }
+    const h = await startHarness(schema, {}, store as never)
+    try {
+      const { port } = h.server.address!
+      const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/queries?timeout=0.2', headers: { 'content-type': 'application/json' } }, resolve)
+        req.on('error', reject)
+        req.end(JSON.stringify("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x, printf('%.1000c', 'x') FROM c"))
+      })
+      res.pause()
+      res.on('error', () => {})
+      expect(open).toBe(1)
+      await waitFor(() => open === 0, 10_000, 'cursor released')
+      res.destroy()
+    } finally { await h.close(); real.close() }
+  })
+
   it('stays up through a barrage of hostile requests', async () => {
     const h = await startHarness(schema)
     try {

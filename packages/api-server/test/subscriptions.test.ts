@@ -209,16 +209,28 @@ describe('subscriptions', () => {
     } finally { store.close(); rmSync(dir, { recursive: true, force: true }) }
   })
 
-  it('removes subscriptions that stay without clients past the idle timeout', async () => {
-    const h = await startHarness(schema, { subscriptions: { batchDelayMs: 1, idleTimeoutMs: 200 } })
+  it('removes subscriptions that stay without clients past the idle timeout, on disk too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-subs-idle-'))
+    const store = createSqliteApiStore({ schema })
     try {
+      const h = await startHarness(schema, { dataDir: dir, subscriptions: { batchDelayMs: 1, idleTimeoutMs: 200 } }, store)
       const res = await post(h.url + '/v1/subscriptions', 'SELECT name FROM users')
       const id = res.headers.get('corro-query-id') as string
+      const kept = await post(h.url + '/v1/subscriptions', 'SELECT id FROM users')
       const rd = new NdjsonReader(res)
+      const rk = new NdjsonReader(kept)
       await rd.until(e => e.eoq != null)
+      await rk.until(e => e.eoq != null)
       await rd.cancel()
-      await waitFor(() => h.server.subscriptions.size === 0, 10_000, 'idle subscription removal')
+      await waitFor(() => h.server.subscriptions.size === 1, 10_000, 'idle subscription removal')
       expect((await fetch(`${h.url}/v1/subscriptions/${id}`)).status).toBe(404)
-    } finally { await h.close() }
+      await rk.cancel()
+      await h.close()
+      const h2 = await startHarness(schema, { dataDir: dir, subscriptions: { batchDelayMs: 1, idleTimeoutMs: 60_000 } }, store)
+      try {
+        expect(h2.server.subscriptions.size).toBe(1)
+        expect(h2.server.subscriptions.ids()).not.toContain(id)
+      } finally { await h2.close() }
+    } finally { store.close(); rmSync(dir, { recursive: true, force: true }) }
   })
 })

@@ -52,7 +52,8 @@ export function markPartial (b: Book, v: number): void {
 
 /** Statements persisting bookkeeping in the data's transaction. */
 export interface BookStore {
-  save(b: Book): void
+  /** Persists head and gaps; with `before`, only the gap rows that differ from it are written. */
+  save(b: Book, before?: readonly Range[]): void
   savePartial(b: Book, v: number): void
   load(): { ord: number; head: number; gaps: Range[]; partials: Map<number, Partial> }[]
 }
@@ -61,14 +62,31 @@ export interface BookStore {
 export function bookStore (db: Database): BookStore {
   const setHead: Statement = db.prepare('INSERT INTO __patina_heads (site, head) VALUES (?, ?) ON CONFLICT (site) DO UPDATE SET head = excluded.head')
   const delGaps = db.prepare('DELETE FROM __patina_gaps WHERE site = ?')
-  const addGap = db.prepare('INSERT INTO __patina_gaps (site, start, "end") VALUES (?, ?, ?)')
+  const addGap = db.prepare('INSERT OR REPLACE INTO __patina_gaps (site, start, "end") VALUES (?, ?, ?)')
+  const delGap = db.prepare('DELETE FROM __patina_gaps WHERE site = ? AND start = ?')
   const putPartial = db.prepare('INSERT OR REPLACE INTO __patina_partials (site, dbv, last_seq, ts, seqs) VALUES (?, ?, ?, ?, ?)')
   const delPartial = db.prepare('DELETE FROM __patina_partials WHERE site = ? AND dbv = ?')
   return {
-    save (b) {
+    save (b, before) {
       setHead.run(b.ord, b.head)
-      delGaps.run(b.ord)
-      for (const [s, e] of b.gaps) addGap.run(b.ord, s, e)
+      if (before == null) {
+        delGaps.run(b.ord)
+        for (const [s, e] of b.gaps) addGap.run(b.ord, s, e)
+        return
+      }
+      // both lists are sorted and disjoint: walk them together, touch only what changed
+      let i = 0
+      let j = 0
+      const old = before
+      const cur = b.gaps
+      while (i < old.length || j < cur.length) {
+        const o = old[i]
+        const c = cur[j]
+        if (o != null && c != null && o[0] === c[0] && o[1] === c[1]) { i++; j++; continue }
+        if (c == null || (o != null && o[0] <= c[0])) { delGap.run(b.ord, o![0]); i++; continue }
+        addGap.run(b.ord, c[0], c[1])
+        j++
+      }
     },
     savePartial (b, v) {
       const p = b.partials.get(v)

@@ -1,8 +1,17 @@
 import { q, lit } from './table-info.ts'
-import type { CrrTable } from './table-info.ts'
+import type { ColumnMeta, CrrTable } from './table-info.ts'
 
 /** Cells of one version are numbered below this; a stamp is `version * SEQ_SPAN + seq`. */
 export const SEQ_SPAN = 16777216
+
+/** Largest value a cell may hold (bytes): a cell always travels whole in one message. */
+export const MAX_CELL_BYTES = 32 * 1024 * 1024
+
+/** Largest primary-key value (bytes). */
+export const MAX_KEY_BYTES = 1024 * 1024
+
+/** Prefix of the trigger error raised for an oversized cell (mapped to TransactionTooLargeError). */
+export const CELL_TOO_LARGE = 'patina: cell too large'
 
 /** Highest seq a version may hold. */
 export const MAX_SEQ = SEQ_SPAN - 1
@@ -49,9 +58,9 @@ export function numericKey (t: CrrTable): boolean {
   return t.pks.length === 1 && (t.pks[0]!.affinity === 'INTEGER' || t.pks[0]!.affinity === 'NUMERIC')
 }
 
-/** Names of the triggers of a CRR table. */
+/** Names of the fixed triggers of a CRR table (per-column update triggers come on top). */
 export function triggerNames (table: string): string[] {
-  return ['itrig', 'utrig', 'ptrig', 'dtrig'].map(s => `${table}__crsql_${s}`)
+  return ['itrig', 'ptrig', 'dtrig'].map(s => `${table}__crsql_${s}`)
 }
 
 /**
@@ -70,10 +79,19 @@ export function triggersSql (t: CrrTable): string[] {
   const oldPk = t.pks.map(p => `OLD.${q(p.name)}`).join(', ')
   const pkCols = t.pks.map(p => q(p.name)).join(', ')
   const n = t.cols.length
-  const [itrig, utrig, ptrig, dtrig] = triggerNames(t.name).map(q)
+  const [itrig, ptrig, dtrig] = triggerNames(t.name).map(q)
   // A single INTEGER/NUMERIC key within ±2^53 goes to the number variant of the function: no
   // bigint per row, and cheap map keys for the rows a transaction touched.
   const numKey = numericKey(t)
+  // oversized values could never replicate (one cell always travels whole): refuse the write
+  // (octet_length of a number would format it as text: numeric columns test the type first)
+  const tooBig = (c: ColumnMeta, limit: number): string => {
+    const len = `octet_length(NEW.${q(c.name)}) > ${limit}`
+    const cond = c.affinity === 'TEXT' || c.affinity === 'BLOB' ? len : `(typeof(NEW.${q(c.name)}) IN ('text', 'blob') AND ${len})`
+    return `WHEN ${cond} THEN RAISE(ABORT, ${lit(`${CELL_TOO_LARGE}: ${t.name}.${c.name} exceeds ${limit} bytes`)})`
+  }
+  const sizeCheck = (cols: readonly [ColumnMeta, number][]): string => `CASE ${cols.map(([c, l]) => tooBig(c, l)).join(' ')} ELSE 1 END`
+  const rowSizeCheck = sizeCheck([...t.pks.map(p => [p, MAX_KEY_BYTES] as [ColumnMeta, number]), ...t.cols.map(c => [c, MAX_CELL_BYTES] as [ColumnMeta, number])])
   const sq = (fn: string, args: string, rec: 'NEW' | 'OLD'): string => {
     const pk = t.pks.map(p => `${rec}.${q(p.name)}`).join(', ')
     const call = (f: string): string => `${f}(${args}, ${tl}, ${pk})`
@@ -97,27 +115,18 @@ export function triggersSql (t: CrrTable): string[] {
     upd.push(`${v} = COALESCE(${v}, 0) + 1`, `${s} = 0`, `${ts} = excluded.${ts}`)
   }
   out.push(`CREATE TRIGGER IF NOT EXISTS ${itrig} AFTER INSERT ON ${T} BEGIN
-INSERT INTO ${C} (${insCols}) SELECT ${insVals} FROM (SELECT ${sq('patina_sq', `${n + 1}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
+INSERT INTO ${C} (${insCols}) SELECT ${insVals} FROM (SELECT ${sq('patina_sq', `${n + 1}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL AND ${rowSizeCheck}
 ON CONFLICT DO UPDATE SET ${upd.join(', ')};
 END`)
 
-  // UPDATE without key change: bump only columns whose value or storage class changed.
+  // UPDATE without key change: one trigger per column, fired only when the statement sets that
+  // column and its value or storage class changed (cheaper than one trigger re-testing every column)
   const samePk = t.pks.map(p => `NEW.${q(p.name)} IS OLD.${q(p.name)}`).join(' AND ')
-  if (n > 0) {
-    const sets: string[] = []
-    let offset = '0'
-    for (const c of t.cols) {
-      const ch = changed(c.name)
-      const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
-      sets.push(`${v} = CASE WHEN ${ch} THEN COALESCE(${v}, 0) + 1 ELSE ${v} END`,
-        `${s} = CASE WHEN ${ch} THEN 0 ELSE ${s} END`,
-        `${ts} = CASE WHEN ${ch} THEN patina_stamp() + ${offset} ELSE ${ts} END`)
-      offset += ` + ${ch}`
-    }
-    const count = t.cols.map(c => changed(c.name)).join(' + ')
-    out.push(`CREATE TRIGGER IF NOT EXISTS ${utrig} AFTER UPDATE ON ${T} WHEN ${samePk} BEGIN
-UPDATE ${C} SET ${sets.join(', ')}
-WHERE ${pkMatch(t, C, 'NEW')} AND ${sq('patina_sq', `(${count}) * 1.0, 1.0`, 'NEW')} IS NOT NULL;
+  for (const c of t.cols) {
+    const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${q(`${t.name}__crsql_utrig_${c.name}`)} AFTER UPDATE OF ${q(c.name)} ON ${T} WHEN ${samePk} AND ${changed(c.name)} BEGIN
+UPDATE ${C} SET ${v} = COALESCE(${v}, 0) + 1, ${s} = 0, ${ts} = patina_stamp()
+WHERE ${pkMatch(t, C, 'NEW')} AND ${sq('patina_sq', '1.0, 1.0', 'NEW')} IS NOT NULL AND ${sizeCheck([[c, MAX_CELL_BYTES]])};
 END`)
   }
 
@@ -131,7 +140,7 @@ END`)
       ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
     out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE ON ${T} WHEN NOT (${samePk}) BEGIN
-INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT ${sq('patina_sq', `${n + 2}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL
+INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT ${sq('patina_sq', `${n + 2}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL AND ${rowSizeCheck}
 ON CONFLICT DO UPDATE SET ${sets.join(', ')};
 UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
 WHERE ${pkMatch(t, C, 'OLD')} AND ${sq('patina_last', '2.0', 'OLD')} IS NOT NULL;
@@ -170,3 +179,9 @@ LEFT JOIN "__patina_versions" AS v ON v.site = ${s} AND v.dbv = ${ts} / ${SEQ_SP
   }
   return `CREATE VIEW crsql_changes AS ${parts.join('\nUNION ALL\n')}`
 }
+
+/** `version * SEQ_SPAN + seq`; a bigint once it no longer fits a double exactly. */
+export function stampOf (version: number, seq: number): number | bigint {
+  return version < 536870912 ? version * SEQ_SPAN + seq : BigInt(version) * BigInt(SEQ_SPAN) + BigInt(seq)
+}
+

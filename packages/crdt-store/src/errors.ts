@@ -62,6 +62,12 @@ export class TransactionTooLargeError extends Error {
   constructor (message = 'transaction writes too many cells', options?: ErrorOptions) { super(message, options); this.name = 'TransactionTooLargeError' }
 }
 
+/** The database file could not be opened or set up (not SQLite, missing directory, read-only…). */
+export class StoreOpenError extends Error {
+  static name = 'StoreOpenError'
+  constructor (message = 'could not open the store', options?: ErrorOptions) { super(message, options); this.name = 'StoreOpenError' }
+}
+
 /** The store was used after `close()`. */
 export class StoreClosedError extends Error {
   static name = 'StoreClosedError'

@@ -2,14 +2,16 @@
 export interface HlcInit {
   /** Physical time in milliseconds since the UNIX epoch. */
   now: () => number
+  /** Remote timestamps further than this ahead of the physical clock are ignored (default 300 ms). */
+  maxDeltaMs?: number
 }
 
 /** A hybrid logical clock producing NTP64 timestamps (upper 32 bits seconds, lower 32 fraction). */
 export interface Hlc {
   /** A new timestamp, strictly greater than every timestamp seen or produced before. */
   now(): bigint
-  /** Moves the clock past a remote timestamp. */
-  update(remote: bigint): void
+  /** Moves the clock past a remote timestamp; returns false (and ignores it) when it is too far ahead. */
+  update(remote: bigint): boolean
   /** The last timestamp produced or seen. */
   last(): bigint
 }
@@ -29,6 +31,7 @@ export function ntp64ToMs (ts: bigint): number {
 /** Creates a hybrid logical clock over the given physical clock (a pure core: no timers). */
 export function hlc (init: HlcInit): Hlc {
   let last = 0n
+  const maxDelta = init.maxDeltaMs ?? 300
   return {
     now () {
       const phys = msToNtp64(init.now())
@@ -36,7 +39,10 @@ export function hlc (init: HlcInit): Hlc {
       return last
     },
     update (remote) {
+      // one peer with a clock far ahead must not drag every node's clock with it
+      if (remote > msToNtp64(init.now() + maxDelta)) return false
       if (remote > last) last = remote
+      return true
     },
     last () { return last }
   }

@@ -37,24 +37,52 @@ export function subtract (a: number, b: number, list: readonly Range[]): Range[]
   return removeRangesFrom([[a, b]], list)
 }
 
-/** `base` minus every range of `minus`. */
+/** `base` minus every range of `minus`; both sorted and disjoint. One linear pass. */
 export function removeRangesFrom (base: readonly Range[], minus: readonly Range[]): Range[] {
-  let out: Range[] = base.map(r => [r[0], r[1]])
-  for (const [x, y] of minus) out = removeRange(out, x, y)
+  const out: Range[] = []
+  let j = 0
+  for (const [a, b] of base) {
+    let s = a
+    while (j < minus.length && minus[j]![1] < s) j++
+    let k = j
+    while (s <= b) {
+      const m = minus[k]
+      if (m == null || m[0] > b) { out.push([s, b]); break }
+      if (m[0] > s) out.push([s, m[0] - 1])
+      s = Math.max(s, m[1] + 1)
+      k++
+    }
+  }
   return out
 }
 
-/** The intersection of two sorted disjoint range lists. */
+/** The intersection of two sorted disjoint range lists. One linear pass. */
 export function intersect (a: readonly Range[], b: readonly Range[]): Range[] {
   const out: Range[] = []
-  for (const [x, y] of a) {
-    for (const [u, v] of b) {
-      const s = Math.max(x, u)
-      const e = Math.min(y, v)
-      if (s <= e) out.push([s, e])
-    }
+  let i = 0
+  let j = 0
+  while (i < a.length && j < b.length) {
+    const [x, y] = a[i]!
+    const [u, v] = b[j]!
+    const s = Math.max(x, u)
+    const e = Math.min(y, v)
+    if (s <= e) out.push([s, e])
+    if (y < v) i++
+    else j++
   }
-  return out.sort((p, q) => p[0] - q[0])
+  return out
+}
+
+/** Sorts ranges and merges overlapping or adjacent ones (for lists from the network). */
+export function normalize (list: readonly Range[]): Range[] {
+  const sorted = list.filter(r => r[0] <= r[1]).map(r => [r[0], r[1]] as Range).sort((p, q) => p[0] - q[0])
+  const out: Range[] = []
+  for (const r of sorted) {
+    const last = out[out.length - 1]
+    if (last != null && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1])
+    else out.push(r)
+  }
+  return out
 }
 
 /** True when `n` lies in one of the ranges. */

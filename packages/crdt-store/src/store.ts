@@ -1,24 +1,29 @@
-import { randomBytes } from 'node:crypto'
 import Database from 'better-sqlite3'
 import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
 import { bookStore, cloneBook, isKnown, markKnown, markPartial } from './bookkeeping.ts'
 import type { Book, BookStore } from './bookkeeping.ts'
 import { encodeChangeset, decodeChangeset, packInternal, unpackInternal } from './codec.ts'
-import { MAX_SEQ, MAX_VERSION, SEQ_SPAN, cellCols, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
-import { AbortError, MalformedChangesetError, SchemaChangeError, SqlError, StatementNotReadonlyError, StoreClosedError, TransactionTooLargeError } from './errors.ts'
+import { MAX_SEQ, MAX_VERSION, SEQ_SPAN, stampOf, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
+import { AbortError, MalformedChangesetError, SchemaChangeError, SqlError, StoreOpenError, StatementNotReadonlyError, StoreClosedError, TransactionTooLargeError } from './errors.ts'
 import { hlc } from './hlc.ts'
 import type { Hlc } from './hlc.ts'
 import { groupChanges, mergeGroups } from './merge.ts'
 import type { RowTouch } from './merge.ts'
 import { packValues } from './pack-pk.ts'
-import { addRange, contains, countRanges, intersect, removeRangesFrom } from './ranges.ts'
+import { addRange, contains, countRanges, intersect, normalize, removeRangesFrom } from './ranges.ts'
+import { computeNeeds, summarize } from './sync-plan.ts'
 import type { Range } from './ranges.ts'
 import { tableRuntime, looseValue, exactKey } from './runtime.ts'
 import type { TableRuntime } from './runtime.ts'
 import { planSchema } from './schema-plan.ts'
 import { crrTable, tableColumns, q } from './table-info.ts'
-import type { CrrTable } from './table-info.ts'
 import { versionChanges, chunkVersion } from './version-reader.ts'
+import { bindArgs, sqlError, INTERNAL_NAME, WRITE_HEAD } from './statement-input.ts'
+import { KINDS, mergeKind, multiKey, pendingEntries } from './pending-rows.ts'
+import type { Pending, PendingRows } from './pending-rows.ts'
+import { hex, newSiteId } from './hex.ts'
+import { validateChange } from './change-validation.ts'
+import { forgetIdentity } from './backup-identity.ts'
 import type { RowList } from './version-reader.ts'
 import type {
   AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryCursor, RowChange, RowChangeKind,
@@ -84,97 +89,27 @@ export const VERSION_SQL = 'SELECT ts, last_seq, rows FROM __patina_versions WHE
 /** The version range scan `changes()` uses (primary-key range search). */
 export const VERSION_RANGE_SQL = 'SELECT dbv, ts, last_seq, rows FROM __patina_versions WHERE site = ? AND dbv BETWEEN ? AND ? ORDER BY dbv'
 
-/** Internal tables and trigger-only functions; client statements naming them are refused. */
-const INTERNAL_NAME = /__patina_|__crsql_|\bpatina_(sqn?|stamp|lastn?|existed)\b/i
-
-const WRITE_HEAD = /^\s*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
-
-function hex (b: Uint8Array): string { return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') }
-
-function newSiteId (): Uint8Array {
-  const b = randomBytes(16)
-  b[6] = (b[6]! & 0x0f) | 0x40
-  b[8] = (b[8]! & 0x3f) | 0x80
-  return new Uint8Array(b)
-}
-
-/** Binds user parameters: integral numbers as INTEGER, strips `:`/`$`/`@` from names. */
-function bindArgs (params: Statement['params']): unknown[] {
-  if (params == null) return []
-  const conv = (v: SqlValue): unknown => {
-    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-    if (typeof v === 'boolean') return v ? 1n : 0n
-    return v
-  }
-  if (Array.isArray(params)) {
-    if (params.length === 0) return []
-    const arr = new Array<unknown>(params.length)
-    for (let i = 0; i < params.length; i++) arr[i] = conv(params[i] as SqlValue)
-    return [arr]
-  }
-  const named: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(params as Record<string, SqlValue>)) named[k.replace(/^[:$@]/, '')] = conv(v)
-  return [named]
-}
-
-function sqlError (err: unknown, sql: string): Error {
-  const e = err as Error & { code?: string }
-  if (e != null && typeof e.name === 'string' && e.name !== 'SqliteError' && e.name !== 'RangeError' && e.name !== 'TypeError') return e
-  const opts: ErrorOptions & { code?: string } = { cause: err }
-  if (typeof e?.code === 'string') opts.code = e.code
-  return new SqlError(`${e?.message ?? String(err)} (in: ${sql.length > 200 ? sql.slice(0, 200) + '…' : sql})`, opts)
-}
-
-/** Pending state of the local transaction in progress. */
-interface Pending {
-  dbv: number
-  seq: number
-  lastBase: number
-  rows: Map<string, PendingRows>
-}
-
-/** Rows a pending transaction touched in one table: scalar keys map straight to a kind code. */
-interface PendingRows {
-  single: Map<unknown, number>
-  multi: Map<string, { pk: SqlValue[]; kind: number }>
-}
-
-function multiKey (pk: readonly unknown[]): string {
-  return pk.map(v => v instanceof Uint8Array ? 'b' + hex(v) : typeof v + ':' + String(v)).join('\0')
-}
-
-const KINDS: RowChangeKind[] = ['insert', 'update', 'delete']
-
-/**
- * Combines two kinds seen for one row in one transaction (codes: 0 insert, 1 update, 2 delete,
- * 3 none: inserted then deleted, so subscribers never saw it).
- */
-function mergeKind (prev: number, next: number): number {
-  if (prev === 0 && next === 1) return 0
-  if (prev === 0 && next === 2) return 3
-  if (prev === 2 && next === 0) return 1
-  if (prev === 3) return next
-  return next
-}
-
-function pendingEntries (r: PendingRows): { pk: SqlValue[]; kind: number }[] {
-  const out: { pk: SqlValue[]; kind: number }[] = []
-  for (const [k, kind] of r.single) out.push({ pk: [k as SqlValue], kind })
-  for (const e of r.multi.values()) out.push(e)
-  return out
-}
-
-/** Opens (or creates) a store. */
+/** Opens (or creates) a store. Throws `StoreOpenError` when the file cannot be used. */
 export function openStore (init: StoreInit): CrdtStore {
+  if (init == null || typeof init.path !== 'string') throw new StoreOpenError('openStore needs a path (a file or ":memory:")')
+  let db: Db | undefined
+  try {
+    db = new Database(init.path)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.exec(INTERNAL_DDL)
+    return setup(db, init)
+  } catch (err) {
+    try { db?.close() } catch { /* already unusable */ }
+    throw new StoreOpenError(`cannot open store at ${init.path}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function setup (db: Db, init: StoreInit): CrdtStore {
   const memory = init.path === ':memory:' || init.path === ''
-  const db: Db = new Database(init.path)
   const log = init.logger
   const chunkBytes = init.chunkBytes ?? 8192
   const clock: Hlc = hlc({ now: init.now ?? Date.now })
-  db.pragma('journal_mode = WAL')
-  db.pragma('synchronous = NORMAL')
-  db.exec(INTERNAL_DDL)
 
   let siteId: Uint8Array
   {
@@ -367,7 +302,7 @@ export function openStore (init: StoreInit): CrdtStore {
         st.putVersion.run(0, version, BigInt.asIntN(64, clock.now()), p.seq - 1, packInternal(rowListOf(p)))
         const next = cloneBook(local)
         next.head = version
-        bs.save(next)
+        bs.save(next, local.gaps)
         st.commit.run()
         books.set(siteHex, next)
       } else {
@@ -407,27 +342,32 @@ export function openStore (init: StoreInit): CrdtStore {
     }
   }
 
-  const stmtCache = new Map<string, DbStatement>()
-  const execStatement = (s: Statement): StatementResult & { lastInsertRowid: number | bigint; rows?: Record<string, SqlValue>[] } => {
-    if (typeof s?.sql !== 'string') throw new SqlError('statement must have an sql string')
-    let stmt = stmtCache.get(s.sql)
-    if (stmt == null) {
-      if (!WRITE_HEAD.test(s.sql)) throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${s.sql.slice(0, 200)})`)
-      if (INTERNAL_NAME.test(s.sql.replace(/'(?:[^']|'')*'/g, "''"))) throw new SqlError(`statements may not touch the store's internal tables or functions (in: ${s.sql.slice(0, 200)})`)
-      try { stmt = db.prepare(s.sql) } catch (err) { throw sqlError(err, s.sql) }
+  // prepared client statements, most recently added last; `reader` cached (it is a native getter)
+  const stmtCache = new Map<string, { stmt: DbStatement; reader: boolean }>()
+  const execStatement = (sql: string, params: Statement['params']): StatementResult & { lastInsertRowid: number | bigint; rows?: Record<string, SqlValue>[] } => {
+    if (typeof sql !== 'string') throw new SqlError('statement must have an sql string')
+    let entry = stmtCache.get(sql)
+    if (entry == null) {
+      if (!WRITE_HEAD.test(sql)) throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${sql.slice(0, 200)})`)
+      if (INTERNAL_NAME.test(sql.replace(/'(?:[^']|'')*'/g, "''"))) throw new SqlError(`statements may not touch the store's internal tables or functions (in: ${sql.slice(0, 200)})`)
+      let stmt: DbStatement
+      try { stmt = db.prepare(sql) } catch (err) { throw sqlError(err, sql) }
       if (stmtCache.size >= 256) stmtCache.delete(stmtCache.keys().next().value!)
-      stmtCache.set(s.sql, stmt)
+      entry = { stmt, reader: stmt.reader }
+      if (entry.reader) stmt.safeIntegers(true)
+      stmtCache.set(sql, entry)
     }
     const t0 = performance.now()
     try {
-      if (stmt.reader) {
-        const rows = stmt.safeIntegers(true).all(...bindArgs(s.params)) as Record<string, SqlValue>[]
+      const args = bindArgs(params)
+      if (entry.reader) {
+        const rows = entry.stmt.all(...args) as Record<string, SqlValue>[]
         for (const r of rows) for (const k in r) r[k] = looseValue(r[k]!)
         return { rowsAffected: rows.length, time: (performance.now() - t0) / 1000, lastInsertRowid: 0, rows }
       }
-      const info = stmt.run(...bindArgs(s.params))
+      const info = entry.stmt.run(...args)
       return { rowsAffected: info.changes, time: (performance.now() - t0) / 1000, lastInsertRowid: info.lastInsertRowid }
-    } catch (err) { throw sqlError(err, s.sql) }
+    } catch (err) { throw sqlError(err, sql) }
   }
 
   function transaction (arg: readonly Statement[] | ((tx: Tx) => unknown)): TransactionResult & { value?: unknown } {
@@ -436,12 +376,12 @@ export function openStore (init: StoreInit): CrdtStore {
     if (typeof arg === 'function') {
       const tx: Tx = {
         run (sql, params) {
-          const r = execStatement(params === undefined ? { sql } : { sql, params })
+          const r = execStatement(sql, params)
           results.push({ rowsAffected: r.rowsAffected, time: r.time })
-          return { rowsAffected: r.rowsAffected, time: r.time, lastInsertRowid: r.lastInsertRowid }
+          return r
         },
         all (sql, params) {
-          return execStatement(params === undefined ? { sql } : { sql, params }).rows ?? []
+          return execStatement(sql, params).rows ?? []
         }
       }
       out = runLocal(() => arg(tx))
@@ -449,7 +389,8 @@ export function openStore (init: StoreInit): CrdtStore {
       if (!Array.isArray(arg)) throw new SqlError('transaction expects a list of statements or a function')
       out = runLocal(() => {
         for (const s of arg) {
-          const r = execStatement(s)
+          if (s == null || typeof s !== 'object') throw new SqlError('each statement must be an object with an sql string')
+          const r = execStatement(s.sql, s.params)
           results.push({ rowsAffected: r.rowsAffected, time: r.time })
         }
       })
@@ -465,7 +406,8 @@ export function openStore (init: StoreInit): CrdtStore {
   const setupCrr = (name: string, backfill: boolean): void => {
     const meta = crrTable(db, name)
     db.exec(clockTableSql(meta))
-    for (const t of triggerNames(name)) db.exec(`DROP TRIGGER IF EXISTS ${q(t)}`)
+    const old = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND substr(name, 1, length(?)) = ?").all(name, name + '__crsql_', name + '__crsql_') as { name: string }[]
+    for (const t of [...triggerNames(name), ...old.map(o => o.name)]) db.exec(`DROP TRIGGER IF EXISTS ${q(t)}`)
     for (const sql of triggersSql(meta)) db.exec(sql)
     if (!backfill) return
     const rt = tableRuntime(db, meta)
@@ -603,14 +545,14 @@ export function openStore (init: StoreInit): CrdtStore {
         status = changed > 0 ? 'applied' : 'cleared'
       }
       bs.savePartial(book, cs.version)
-      bs.save(book)
+      bs.save(book, cur?.gaps ?? [])
       st.commit.run()
       books.set(actorHex, book)
     } catch (err) {
       if (db.inTransaction) st.rollback.run()
       throw err
     }
-    clock.update(cs.ts)
+    if (!clock.update(cs.ts)) log?.debug?.({ actor: actorHex, version: cs.version }, 'remote timestamp too far ahead; clock not moved')
     if (status !== 'buffered') emit('remote', touched)
     return { ...base, status, changed }
   }
@@ -618,57 +560,22 @@ export function openStore (init: StoreInit): CrdtStore {
   // ---- sync
   function summary (): SyncSummary {
     alive()
-    return {
-      actors: [...books.values()].filter(b => b.head > 0 || b.partials.size > 0).map(b => ({
-        actor: b.siteId,
-        head: b.head,
-        gaps: b.gaps.map(r => [r[0], r[1]] as Range),
-        partials: [...b.partials].sort((x, y) => x[0] - y[0]).map(([version, p]) => ({ version, seqs: p.seqs.map(r => [r[0], r[1]] as Range), lastSeq: p.lastSeq }))
-      }))
-    }
+    return summarize(books.values())
   }
 
   function needs (remote: SyncSummary): SyncNeeds {
     alive()
-    const out: SyncNeeds = { actors: [] }
-    for (const r of remote.actors) {
-      const h = hex(r.actor)
-      if (r.head <= 0) continue
-      const mine = books.get(h)
-      const myHead = mine?.head ?? 0
-      const myGaps = mine?.gaps ?? []
-      const lacking = addRangesAll(myGaps.filter(g => g[0] <= r.head).map(g => [g[0], Math.min(g[1], r.head)] as Range), myHead < r.head ? [[myHead + 1, r.head]] : [])
-      const remoteFull = removeRangesFrom([[1, r.head]], r.gaps)
-      const remotePartials = new Map(r.partials.map(p => [p.version, p]))
-      let full = intersect(lacking, remoteFull)
-      const partial: { version: number; seqs: Range[] }[] = []
-      for (const [v, p] of mine?.partials ?? []) {
-        if (!contains(lacking, v)) continue
-        const have = p.seqs
-        if (contains(remoteFull, v)) {
-          full = removeRangesFrom(full, [[v, v]])
-          const miss = removeRangesFrom([[0, p.lastSeq]], have)
-          if (miss.length > 0) partial.push({ version: v, seqs: miss })
-        } else if (remotePartials.has(v)) {
-          const miss = removeRangesFrom(remotePartials.get(v)!.seqs, have)
-          if (miss.length > 0) partial.push({ version: v, seqs: miss })
-        }
-      }
-      for (const [v, p] of remotePartials) {
-        if (!contains(lacking, v) || mine?.partials.has(v) === true) continue
-        partial.push({ version: v, seqs: p.seqs.map(x => [x[0], x[1]] as Range) })
-      }
-      if (full.length > 0 || partial.length > 0) out.actors.push({ actor: r.actor, full, partial })
-    }
-    return out
+    return computeNeeds(books, remote)
   }
 
   function * serveGen (req: SyncNeeds): Generator<Changeset> {
     for (const a of req.actors) {
+      alive()
       const h = hex(a.actor)
       const book = books.get(h)
       if (book == null) continue
       const emitVersion = function * (v: number, want?: Range[]): Generator<Changeset> {
+        alive()
         const overlaps = (cs: Changeset): boolean => want == null || intersect([cs.seqs], want).length > 0
         if (isKnown(book, v)) {
           for (const cs of versionChangesets(book.ord, book.siteId, v)) if (overlaps(cs)) yield cs
@@ -681,7 +588,8 @@ export function openStore (init: StoreInit): CrdtStore {
       }
       // walk only versions held: known ones through the versions index, partial ones from the buffer
       const known = removeRangesFrom([[1, book.head]], book.gaps)
-      for (const [from, to] of intersect(a.full.filter(r => r[0] <= r[1]), known)) {
+      const wantFull = normalize(a.full)
+      for (const [from, to] of intersect(wantFull, known)) {
         let next = from
         while (next <= to) {
           const page = st.versionPage.all(book.ord, next, to) as { dbv: bigint }[]
@@ -691,9 +599,9 @@ export function openStore (init: StoreInit): CrdtStore {
         }
       }
       for (const v of [...book.partials.keys()].sort((x, y) => x - y)) {
-        if (a.full.some(r => v >= r[0] && v <= r[1])) yield * emitVersion(v)
+        if (contains(wantFull, v)) yield * emitVersion(v)
       }
-      for (const p of a.partial) yield * emitVersion(p.version, p.seqs)
+      for (const p of a.partial) yield * emitVersion(p.version, normalize(p.seqs))
     }
   }
 
@@ -797,57 +705,4 @@ export function openStore (init: StoreInit): CrdtStore {
   }
 }
 
-function isSqlValue (v: unknown): boolean {
-  return v === null || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string' || v instanceof Uint8Array
-}
-
-/** Checks one change of a hand-built or decoded changeset; throws `MalformedChangesetError`. */
-function validateChange (c: Change, cs: Changeset, actorHex: string): void {
-  const bad = (what: string): never => { throw new MalformedChangesetError(`a change ${what}`) }
-  if (c == null || typeof c !== 'object') bad('must be an object')
-  if (typeof c.table !== 'string' || typeof c.cid !== 'string') bad('needs string table and cid')
-  if (!(c.pk instanceof Uint8Array)) bad('pk must be bytes')
-  if (!isSqlValue(c.val)) bad('value must be null, a number, a bigint, a string or bytes')
-  if (!Number.isSafeInteger(c.seq) || c.seq < cs.seqs[0] || c.seq > cs.seqs[1]) bad('seq must be an integer inside the changeset seq range')
-  if (!Number.isSafeInteger(c.colVersion) || c.colVersion < 0 || !Number.isSafeInteger(c.cl) || c.cl < 0) bad('col_version and cl must be integers >= 0')
-  if (c.siteId != null && (!(c.siteId instanceof Uint8Array) || hex(c.siteId) !== actorHex)) bad('site id differs from the changeset actor')
-  if (c.dbVersion != null && c.dbVersion !== cs.version) bad('db_version differs from the changeset version')
-}
-
-/**
- * Rewrites a backup copy so the local actor (ordinal 0) becomes an ordinary peer ordinal: every
- * reference in clocks and bookkeeping moves with it, and ordinal 0 is left free for a new site id.
- */
-function forgetIdentity (path: string, metas: readonly CrrTable[]): void {
-  const c = new Database(path)
-  try {
-    c.transaction(() => {
-      const next = (c.prepare('SELECT max(ordinal) + 1 AS n FROM __patina_sites').get() as { n: number }).n
-      const move = (col: string): string => `${q(col)} = CASE WHEN ${q(col)} = 0 THEN ${next} ELSE ${q(col)} END`
-      c.prepare('UPDATE __patina_sites SET ordinal = ? WHERE ordinal = 0').run(next)
-      for (const t of ['__patina_heads', '__patina_gaps', '__patina_partials', '__patina_buffer', '__patina_versions']) {
-        c.exec(`UPDATE ${t} SET site = ${next} WHERE site = 0`)
-      }
-      for (const m of metas) {
-        c.exec(`UPDATE ${q(clockName(m.name))} SET ${[move('__ss'), ...m.cols.map(col => move(cellCols(col.name)[1]))].join(', ')}`)
-      }
-    })()
-  } finally {
-    c.close()
-  }
-}
-
-/** `version * SEQ_SPAN + seq`; a bigint once it no longer fits a double exactly. */
-function stampOf (version: number, seq: number): number | bigint {
-  return version < 536870912 ? version * SEQ_SPAN + seq : BigInt(version) * BigInt(SEQ_SPAN) + BigInt(seq)
-}
-
 function aborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }
-
-function addRangesAll (a: Range[], b: Range[]): Range[] {
-  let out: Range[] = []
-  for (const [x, y] of [...a, ...b]) out = addRange(out, x, y)
-  return out
-}
-
-export { clockName }

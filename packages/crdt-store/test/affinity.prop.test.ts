@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { type Changeset, type CrdtStore, type SqlValue, openStore } from '../src/index.ts'
+import { type Changeset, type CrdtStore, type SqlValue, openStore, packPk } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 
@@ -45,6 +45,48 @@ describe('affinity at merge time', () => {
       } finally {
         for (const s of stores) s.close()
       }
-    }), fcParams(150))
+    }), fcParams(100))
+  }, PROP_TIMEOUT)
+})
+
+describe('key affinity at merge time', () => {
+  const KEY_SCHEMA = [
+    'CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL, v)',
+    'CREATE TABLE q (k TEXT PRIMARY KEY NOT NULL, v)',
+    'CREATE TABLE r (k REAL PRIMARY KEY NOT NULL, v)',
+    'CREATE TABLE n (k NUMERIC PRIMARY KEY NOT NULL, v)'
+  ]
+  // Ways a peer might spell the key 8 (or something close to it).
+  const keyArb: fc.Arbitrary<SqlValue> = fc.constantFrom<SqlValue>(8n, 8, 8.5, '8', ' 8', '8.0', '08', 'x8', 9n)
+
+  test('the same row spelled with different key storage classes merges the same in any order', () => {
+    fc.assert(fc.property(
+      fc.constantFrom('p', 'q', 'r', 'n'),
+      fc.array(fc.tuple(keyArb, fc.string({ maxLength: 3 }), fc.integer({ min: 1, max: 2 })), { minLength: 2, maxLength: 3 }),
+      (table, writes) => {
+        const changesets = writes.map(([key, val, cv], i) => ({
+          actor: ACTORS[i]!, version: 1, seqs: [0, 0] as [number, number], lastSeq: 0, ts: 1n,
+          changes: [{ table, pk: packPk([key]), cid: 'v', val, colVersion: cv, dbVersion: 1, siteId: ACTORS[i]!, cl: 1, seq: 0 }]
+        }))
+        const stores: CrdtStore[] = [0, 1].map(() => { const s = openStore({ path: ':memory:' }); s.applySchema(KEY_SCHEMA); return s })
+        try {
+          // A key the column cannot hold (8.5 or 'x8' for an INTEGER PRIMARY KEY) must be refused
+          // with a typed error, nothing written; the others still merge.
+          const tryApply = (s: CrdtStore, cs: Changeset): void => {
+            try { s.apply(cs) } catch (err) {
+              expect(['MalformedChangesetError', 'MalformedPkError'], `${(err as Error).name}: ${(err as Error).message}`).toContain((err as Error).name)
+            }
+          }
+          for (const cs of changesets) tryApply(stores[0]!, cs)
+          for (const cs of [...changesets].reverse()) tryApply(stores[1]!, cs)
+          expect(snapshot(stores[1]!), `table ${table}`).toEqual(snapshot(stores[0]!))
+          // The key in crsql_changes is the key as the table stores it.
+          const rows = [...stores[0]!.read(`SELECT count(*) FROM "${table}"`).rows]
+          const cells = [...stores[0]!.read(`SELECT count(DISTINCT pk) FROM crsql_changes WHERE "table" = '${table}'`).rows]
+          expect(cells, 'one crsql_changes key per stored row').toEqual(rows)
+        } finally {
+          for (const s of stores) s.close()
+        }
+      }), fcParams(150))
   }, PROP_TIMEOUT)
 })

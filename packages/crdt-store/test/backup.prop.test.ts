@@ -31,7 +31,7 @@ describe('backup', () => {
           src.applySchema(RANDOM_SCHEMA)
           peer.applySchema(RANDOM_SCHEMA)
           // Enough rows that the copy takes several steps.
-          src.transaction([{ sql: "WITH RECURSIVE s(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) INSERT INTO t (id, a) SELECT i, printf('%0800d', i) FROM s" }])
+          src.transaction([{ sql: "WITH RECURSIVE s(i) AS (SELECT 100 UNION ALL SELECT i + 1 FROM s WHERE i < 1600) INSERT INTO t (id, a) SELECT i, printf('%0800d', i) FROM s" }])
           for (const tx of before) src.transaction(tx.map(sql => ({ sql })))
           const pending = [...during]
           let interleaved = 0
@@ -58,6 +58,6 @@ describe('backup', () => {
           src.close()
           peer.close()
         }
-      }), fcParams(12))
+      }), fcParams(6))
   }, PROP_TIMEOUT)
 })

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { type Change, type Changeset, type CrdtStore, encodeChangeset, openStore } from '../src/index.ts'
+import { type Change, type Changeset, type CrdtStore, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
@@ -118,6 +118,27 @@ describe('chunking', () => {
       expect(b.read('SELECT count(*), sum(n) FROM doc').rows.next().value).toEqual([20000, 20000 * 20001])
       expect(b.gapCount()).toBe(0)
       expect(b.syncStatus()[0]?.partials).toEqual([])
+    } finally {
+      a.close()
+      b.close()
+    }
+  })
+
+  test('a cell too big for one message is refused at write time, or it replicates', () => {
+    const [a, b] = pair(8192)
+    try {
+      let res: { version: number | null; changesets: Changeset[] } | undefined
+      try {
+        // 65 MiB: one cell cannot be split across changesets.
+        res = a.transaction([{ sql: 'INSERT INTO doc (id, data) VALUES (1, zeroblob(65 * 1024 * 1024))' }])
+      } catch (err) {
+        expect(['TransactionTooLargeError', 'SqlError'], (err as Error).message).toContain((err as Error).name)
+        expect(b.gapCount()).toBe(0)
+        return
+      }
+      // Accepted: then it must get through the wire like any other version.
+      for (const cs of res.changesets) b.apply(decodeChangeset(encodeChangeset(cs)))
+      expect(b.read('SELECT length(data) FROM doc WHERE id = 1').rows.next().value).toEqual([65 * 1024 * 1024])
     } finally {
       a.close()
       b.close()

@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import {
-  type Change, type Changeset, type CrdtStore, type SqlValue, type SyncNeeds, type SyncSummary,
+  type Change, type Changeset, type SqlValue, type SyncNeeds, type SyncSummary,
   decodeChangeset, decodeNeeds, decodeSummary, encodeChangeset, encodeNeeds, encodeSummary, openStore, packPk, unpackPk
 } from '../src/index.ts'
 import { type OracleDb, createOracleDb } from './oracle/crsqlite-oracle.ts'

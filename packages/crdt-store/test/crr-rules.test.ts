@@ -40,7 +40,7 @@ describe('CRR rules', () => {
     const s = openStore({ path: ':memory:' })
     s.applySchema('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT)')
     const names = [...s.read("SELECT name FROM sqlite_master WHERE name LIKE 't\\_\\_crsql%' ESCAPE '\\' ORDER BY name").rows].map(r => r[0])
-    expect(names).toEqual(['t__crsql_clock', 't__crsql_dtrig', 't__crsql_itrig', 't__crsql_ptrig', 't__crsql_utrig'])
+    expect(names).toEqual(['t__crsql_clock', 't__crsql_dtrig', 't__crsql_itrig', 't__crsql_ptrig', 't__crsql_utrig_a'])
     expect(s.schema().tables).toEqual([{ name: 't', sql: 'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT)', columns: [
       { name: 'id', type: 'INTEGER', notNull: true, pk: 1, defaultValue: null },
       { name: 'a', type: 'TEXT', notNull: false, pk: 0, defaultValue: null }] }])

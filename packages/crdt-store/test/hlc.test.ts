@@ -14,12 +14,15 @@ describe('hlc', () => {
     expect(d).toBeGreaterThan(b)
     expect(a >> 32n).toBe(1_700_000_000n)
   })
-  it('moves past remote timestamps', () => {
-    const c = hlc({ now: () => 1000 })
-    const remote = msToNtp64(5_000_000)
-    c.update(remote)
-    expect(c.now()).toBeGreaterThan(remote)
-    expect(Math.round(ntp64ToMs(remote))).toBe(5_000_000)
+  it('moves past remote timestamps within the allowed drift, ignores ones far ahead', () => {
+    const c = hlc({ now: () => 5_000_000 })
+    const near = msToNtp64(5_000_200)
+    expect(c.update(near)).toBe(true)
+    expect(c.now()).toBeGreaterThan(near)
+    expect(Math.round(ntp64ToMs(near))).toBe(5_000_200)
+    const far = msToNtp64(5_000_000 + 3_600_000)
+    expect(c.update(far)).toBe(false)
+    expect(c.now()).toBeLessThan(far)
   })
 })
 

@@ -120,4 +120,12 @@ describe('local writes', () => {
     expect(s.syncStatus()[0]!.head).toBe(2)
     s.close()
   })
+  it('refuses a cell too big to ever replicate with TransactionTooLargeError', () => {
+    const s = store()
+    expect(() => s.transaction([{ sql: 'INSERT INTO t (id, a) VALUES (1, zeroblob(33 * 1024 * 1024))' }])).toThrow(expect.objectContaining({ name: 'TransactionTooLargeError', message: expect.stringContaining('t.a') }))
+    s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'small')" }])
+    expect(() => s.transaction([{ sql: 'UPDATE t SET a = zeroblob(33 * 1024 * 1024)' }])).toThrow(expect.objectContaining({ name: 'TransactionTooLargeError' }))
+    expect([...s.read('SELECT a FROM t').rows]).toEqual([['small']])
+    s.close()
+  })
 })

@@ -69,7 +69,7 @@ describe('merge algebra', () => {
       } finally {
         for (const s of [...stores, once, twice]) s.close()
       }
-    }), fcParams(40))
+    }), fcParams(20))
   }, PROP_TIMEOUT)
 
   test('commutative: pulling A then B equals pulling B then A', () => {
@@ -89,7 +89,7 @@ describe('merge algebra', () => {
       } finally {
         for (const s of [...stores, ab, ba]) s.close()
       }
-    }), fcParams(40))
+    }), fcParams(30))
   }, PROP_TIMEOUT)
 
   test('associative: (A ⊔ B) ⊔ C equals A ⊔ (B ⊔ C)', () => {
@@ -105,6 +105,6 @@ describe('merge algebra', () => {
       } finally {
         for (const s of [...stores, ab, left, bc, right]) s.close()
       }
-    }), fcParams(30))
+    }), fcParams(20))
   }, PROP_TIMEOUT)
 })

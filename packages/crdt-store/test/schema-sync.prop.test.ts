@@ -63,6 +63,6 @@ describe('schema drift', () => {
         a.close()
         b.close()
       }
-    }), fcParams(60))
+    }), fcParams(40))
   }, PROP_TIMEOUT)
 })

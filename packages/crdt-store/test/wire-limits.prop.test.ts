@@ -5,9 +5,12 @@
  * for a huge version range costs time in proportion to the versions held, not the range width.
  * Replay a failure with FC_SEED.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { type Changeset, type CrdtStore, type SqlValue, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
+import { type Changeset, type CrdtStore, type SqlValue, decodeChangeset, decodeSummary, encodeChangeset, encodeSummary, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
@@ -102,7 +105,7 @@ describe('wire limits', () => {
         try {
           s.apply(cs as unknown as Changeset)
         } catch (err) {
-          expect(TYPED.has((err as Error).name), `${field} = ${String(value)}: untyped ${(err as Error).name}: ${(err as Error).message}`).toBe(true)
+          expect(TYPED.has((err as Error).name), `${field} = ${fc.stringify(value)}: untyped ${(err as Error).name}: ${(err as Error).message}`).toBe(true)
           expect({ snap: snapshot(s), status: s.syncStatus() }, `${field}: refused changeset wrote something`).toEqual(before)
         }
         // Either way the store keeps working.
@@ -110,6 +113,22 @@ describe('wire limits', () => {
       } finally { s.close() }
     }), fcParams(300))
   }, PROP_TIMEOUT)
+
+  test('needs() against a summary with many gaps costs time in proportion to its size', () => {
+    const s = openStore({ path: ':memory:' })
+    try {
+      s.applySchema(SCHEMA)
+      const gaps: Array<[number, number]> = []
+      for (let i = 0; i < 10_000; i++) gaps.push([2 * i + 1, 2 * i + 1])
+      // A fragmented (or hostile) peer: versions 2, 4, 6, … held, the odd ones missing.
+      const summary = decodeSummary(encodeSummary({ actors: [{ actor: ACTOR, head: 20_001, gaps, partials: [] }] }))
+      const t0 = performance.now()
+      const needs = s.needs(summary)
+      const ms = performance.now() - t0
+      expect(needs.actors[0]?.full.length).toBe(10_000)
+      expect(ms, `needs() took ${Math.round(ms)} ms for a 10,000-gap summary`).toBeLessThan(800)
+    } finally { s.close() }
+  })
 
   test('serving a needs request for a huge version range is proportional to the versions held', () => {
     const s = openStore({ path: ':memory:' })
@@ -125,5 +144,19 @@ describe('wire limits', () => {
       // Walking every version number of the range one by one takes seconds here.
       expect(ms, `serve took ${Math.round(ms)} ms for one held version`).toBeLessThan(1000)
     } finally { s.close() }
+  })
+
+  test('opening something that is not a usable database fails with a typed store error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'patina-badopen-'))
+    try {
+      writeFileSync(join(dir, 'junk.db'), 'not a database, just text '.repeat(200))
+      for (const path of [join(dir, 'junk.db'), join(dir, 'missing-dir', 'x.db'), dir]) {
+        let threw: Error | undefined
+        try { openStore({ path }).close() } catch (err) { threw = err as Error }
+        expect(threw, path).toBeDefined()
+        // A class of the store's own (errors.ts), not better-sqlite3's SqliteError or a bare TypeError.
+        expect(['SqliteError', 'TypeError', 'Error', 'RangeError'], `${path}: ${threw!.name}: ${threw!.message}`).not.toContain(threw!.name)
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }) }
   })
 })

@@ -17,7 +17,7 @@ for (let i = 0; i < COUNT; i++) {
   m.node.broadcast(MemoryVersionStore.keyOf(payload), payload)
   if (i % 20 === 19) await pause(10)
 }
-await waitFor(() => cluster.every((m) => m.store.size === COUNT && m.node.stats().queued === 0), { timeoutMs: 60_000 }).catch(() => {})
+await waitFor(() => cluster.every((m) => m.store.size === COUNT && m.node.stats().queued === 0), { timeoutMs: 15_000 }).catch(() => {})
 let received = 0
 let sent = 0
 let dups = 0

@@ -210,6 +210,11 @@ export class BroadcastScheduler {
   }
 
   #nearestFirst (peers: PeerView[], count: number): PeerView[] {
+    // common case: the nearest ring alone has enough peers (often all peers share one ring)
+    let best = Infinity
+    for (const p of peers) best = Math.min(best, ringOf(p.rttMs))
+    const nearest = peers.filter((p) => ringOf(p.rttMs) === best)
+    if (nearest.length >= count) return this.#sample(nearest, count)
     const byRing = new Map<number, PeerView[]>()
     for (const p of peers) {
       const r = ringOf(p.rttMs)

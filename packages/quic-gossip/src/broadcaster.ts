@@ -113,6 +113,7 @@ export class Broadcaster {
     this.#running = false
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#timerAt = Infinity
     this.#scheduler.clear()
     this.#batches.clear()
     this.#retries.clear()
@@ -121,10 +122,11 @@ export class Broadcaster {
     for (const w of this.#waiters.splice(0)) w()
   }
 
-  /** Close links to peers that left the alive set. */
+  /** Close links to peers that left the alive set, or whose address changed. */
   prune (): void {
     for (const [peer, link] of [...this.#links]) {
-      if (!this.#peers.has(peer)) link.close()
+      const addr = this.#peers.addrOf(peer)
+      if (addr == null || !addr.equals(link.target)) link.close()
     }
     for (const peer of [...this.#failedAt.keys()]) if (!this.#peers.has(peer)) this.#failedAt.delete(peer)
   }

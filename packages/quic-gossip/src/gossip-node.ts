@@ -202,19 +202,33 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
   let started = false
   const resolving = new Set<string>()
 
-  // members given without a peer id: dial once to learn who answers there
+  // members given without a peer id: dial once to learn who answers there (not ourselves, and
+  // not again within a second of a failure, however often membership calls setMembers)
+  const resolveFailedAt = new Map<string, number>()
   const resolvePeers = (): void => {
+    const own = new Set(libp2p.getMultiaddrs().map((m) => withoutPeerId(m)))
+    const now = performance.now()
     for (const [addrBase, ma] of peers.unresolved()) {
-      if (resolving.has(addrBase)) continue
+      if (resolving.has(addrBase) || own.has(addrBase)) continue
+      const failed = resolveFailedAt.get(addrBase)
+      if (failed != null && now - failed < 1000) continue
       resolving.add(addrBase)
       libp2p.dial(ma, { signal: AbortSignal.timeout(ctx.dialTimeoutMs) })
-        .then((conn) => { peers.learn(addrBase, conn.remotePeer.toString()) })
-        .catch((err: unknown) => { log.debug({ err, addr: addrBase }, 'cannot resolve member address') })
+        .then((conn) => {
+          resolveFailedAt.delete(addrBase)
+          peers.learn(addrBase, conn.remotePeer.toString())
+        })
+        .catch((err: unknown) => {
+          if (resolveFailedAt.size > 10_000) resolveFailedAt.clear()
+          resolveFailedAt.set(addrBase, performance.now())
+          log.debug({ err, addr: addrBase }, 'cannot resolve member address')
+        })
         .finally(() => { resolving.delete(addrBase) })
     }
   }
 
-  const handlerOptions = { maxInboundStreams: 256, maxOutboundStreams: 256 }
+  // force: a stopped node keeps its registrar, and start() registers again
+  const handlerOptions = { maxInboundStreams: 256, maxOutboundStreams: 256, force: true as const }
   return {
     peerId,
     get multiaddrs () { return libp2p.getMultiaddrs().map((m) => m.toString()) },

@@ -15,6 +15,8 @@ export interface OutboundLinkInit {
   onClose: (link: OutboundLink, err: Error | undefined, droppedItems: number, droppedTags: unknown[]) => void
   /** Called once the handshake completed. */
   onOpen?: (link: OutboundLink) => void
+  /** Dial + handshake time limit (default: the node's `dialTimeoutMs`). */
+  dialTimeoutMs?: number
 }
 
 /**
@@ -95,7 +97,10 @@ export class OutboundLink {
 
   async #connect (): Promise<void> {
     try {
-      const admitted = await this.#ctx.open(this.target, this.protocol, { signal: this.#abort.signal })
+      const admitted = await this.#ctx.open(this.target, this.protocol, {
+        signal: this.#abort.signal,
+        ...(this.#init.dialTimeoutMs != null ? { timeoutMs: this.#init.dialTimeoutMs } : {})
+      })
       if (this.state === 'closed') {
         admitted.fs.abort(new Error('link closed while connecting'))
         return

@@ -7,10 +7,11 @@ import type { StatsRecorder } from './stats.ts'
 
 /** Pino-compatible logger (only the levels this package uses). */
 export interface GossipLogger {
-  debug: (obj: unknown, msg?: string, ...args: unknown[]) => void
-  info: (obj: unknown, msg?: string, ...args: unknown[]) => void
-  warn: (obj: unknown, msg?: string, ...args: unknown[]) => void
-  error: (obj: unknown, msg?: string, ...args: unknown[]) => void
+  // method syntax on purpose: pino's overloaded log functions must be assignable
+  debug (obj: unknown, msg?: string, ...args: unknown[]): void
+  info (obj: unknown, msg?: string, ...args: unknown[]): void
+  warn (obj: unknown, msg?: string, ...args: unknown[]): void
+  error (obj: unknown, msg?: string, ...args: unknown[]): void
 }
 
 /** A logger that drops everything. */
@@ -36,8 +37,8 @@ export interface NodeContext {
   frameTimeoutMs: number
   dialTimeoutMs: number
   random: () => number
-  /** Dial `target`, open `protocol`, run the dialer handshake. */
-  open: (target: Multiaddr, protocol: string, options?: { signal?: AbortSignal }) => Promise<AdmittedStream>
+  /** Dial `target`, open `protocol`, run the dialer handshake (within `timeoutMs`, default `dialTimeoutMs`). */
+  open: (target: Multiaddr, protocol: string, options?: { signal?: AbortSignal, timeoutMs?: number }) => Promise<AdmittedStream>
   /** Run the listener handshake on an inbound stream. */
   accept: (stream: Stream, connection: Connection, protocol: string) => Promise<AdmittedStream>
   /** Count and log an error from the network: never thrown further. */
@@ -73,7 +74,7 @@ export function streamOpeners (ctx: Omit<NodeContext, 'open' | 'accept'>): Pick<
   })
   return {
     async open (target, protocol, options) {
-      const signal = AbortSignal.any([AbortSignal.timeout(ctx.dialTimeoutMs), ...(options?.signal != null ? [options.signal] : [])])
+      const signal = AbortSignal.any([AbortSignal.timeout(options?.timeoutMs ?? ctx.dialTimeoutMs), ...(options?.signal != null ? [options.signal] : [])])
       const conn = await ctx.libp2p.dial(target, { signal })
       const stream = await conn.newStream(protocol, { signal })
       const fs = framed(stream)

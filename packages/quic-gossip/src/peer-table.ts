@@ -79,6 +79,7 @@ export class PeerTable {
 
   /** Record who answered at `base` (an address without `/p2p/`). */
   learn (base: string, id: string): void {
+    if (this.#learnt.size > 10_000) this.#learnt.clear()
     this.#learnt.set(base, id)
     const ma = this.#unresolved.get(base)
     if (ma == null) return

@@ -3,9 +3,9 @@
  */
 export interface GossipMetrics {
   /** Add `value` (default 1) to a counter. */
-  increment: (name: string, value?: number, labels?: Record<string, string>) => void
+  increment (name: string, value?: number, labels?: Record<string, string>): void
   /** Record one observation of a histogram. */
-  observe: (name: string, value: number, labels?: Record<string, string>) => void
+  observe (name: string, value: number, labels?: Record<string, string>): void
 }
 
 /** Snapshot of the node's counters. */

@@ -33,6 +33,9 @@ export interface SwimLinksInit {
 // After a failed dial, packets to that address are dropped for this long (a dead peer stays dead
 // to the prober without a dial storm).
 const REDIAL_BACKOFF_MS = 1000
+// Packets queued behind a slow dial are stale once it exceeds a few probe periods: give up sooner
+// than broadcast links do.
+const SWIM_DIAL_TIMEOUT_MS = 2000
 
 /** SWIM packets over {@link SWIM_PROTOCOL} on the node's QUIC connections. */
 export class SwimLinks implements SwimTransport {
@@ -160,11 +163,15 @@ export class SwimLinks implements SwimTransport {
       protocol: SWIM_PROTOCOL,
       target: toMultiaddr(key),
       maxBufferBytes: this.#init.maxLinkBufferBytes,
+      dialTimeoutMs: Math.min(this.#ctx.dialTimeoutMs, SWIM_DIAL_TIMEOUT_MS),
       onOpen: () => { this.#failedAt.delete(key) },
       onClose: (l, err, dropped) => {
         if (dropped > 0) this.#ctx.stats.inc('swimDropped', dropped, { reason: 'unreachable' })
         if (this.#links.get(key) === l) this.#links.delete(key)
-        if (err != null) this.#failedAt.set(key, performance.now())
+        if (err != null) {
+          if (this.#failedAt.size > 10_000) this.#failedAt.clear()
+          this.#failedAt.set(key, performance.now())
+        }
       }
     })
     this.#links.set(key, link)

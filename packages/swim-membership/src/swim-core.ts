@@ -46,6 +46,9 @@ export class SwimCore extends Membership {
   private probe: ProbeState | undefined
   private probeToken = 0
   private probeDue: number | undefined
+  private gossipDue: number | undefined
+  /** Largest timer lateness seen since the current probe started. */
+  private lag = 0
   private started = false
   private lastPull = -Infinity
 
@@ -236,11 +239,15 @@ export class SwimCore extends Membership {
       case 'suspicion':
         this.onSuspicionTimeout(timer.id, timer.token, rt)
         break
-      case 'gossip':
+      case 'gossip': {
         if (timer.token !== this.epoch) return
+        const now = this.clock.now()
+        if (this.gossipDue !== undefined) this.lag = Math.max(this.lag, now - this.gossipDue)
+        this.gossipDue = now + this.config.gossipInterval
         this.gossipNow(rt)
         rt.schedule(timer, this.config.gossipInterval)
         break
+      }
       case 'announce':
         if (timer.token !== this.epoch) return
         this.onAnnounce(rt)
@@ -272,9 +279,11 @@ export class SwimCore extends Membership {
   private onProbeTick (rt: Runtime): void {
     const c = this.config
     const lg = c.lifeguard
-    // a tick that fires well after it was due means our own event loop is starved
+    // timers firing well after they were due (this tick, or any gossip tick during the probe) mean
+    // our own event loop is starved: an unanswered probe is then no evidence against the target
     const now = this.clock.now()
-    const late = this.probeDue === undefined ? 0 : now - this.probeDue
+    const late = Math.max(this.lag, this.probeDue === undefined ? 0 : now - this.probeDue)
+    this.lag = 0
     if (this.probe !== undefined) this.finishProbe(this.probe, lg && late > c.probeTimeout / 2, rt)
     this.probe = undefined
     const interval = lg ? this.awareness.scale(c.probeInterval) : c.probeInterval

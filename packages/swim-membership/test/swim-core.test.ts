@@ -143,6 +143,24 @@ describe('SwimCore: probing', () => {
     expect(core.localHealth()).toBe(3)
   })
 
+  it('a late gossip tick during the probe also marks the failure as ours', () => {
+    const ctx = makeCore()
+    withMembers(ctx.core, ctx.rt, ['a', 'b', 'c', 'd'])
+    ctx.core.start(ctx.rt)
+    const timers = ctx.rt.takeTimers()
+    const gossip = timerOf(timers, 'gossip')
+    ctx.core.handleTimer(gossip.timer, ctx.rt) // sets the first due time
+    ctx.core.handleTimer(timerOf(timers, 'probe').timer, ctx.rt)
+    const target = sends(ctx.rt).find(s => s.p.message.type === 'ping')!.p.to
+    const probeTimers = ctx.rt.takeTimers()
+    ctx.clock.advance(600) // the next gossip tick was due after 200 ms
+    ctx.core.handleTimer(gossip.timer, ctx.rt)
+    ctx.clock.advance(400) // the probe tick itself is on time
+    ctx.core.handleTimer(timerOf(probeTimers, 'probe').timer, ctx.rt)
+    expect(ctx.core.member(target)?.state).toBe('alive')
+    expect(ctx.core.localHealth()).toBe(1)
+  })
+
   it('stale, duplicated and reordered timers are ignored', () => {
     const { core, rt, token, epoch } = probing()
     core.handleTimer({ type: 'probe-timeout', token: token + 100 }, rt)

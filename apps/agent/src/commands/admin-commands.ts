@@ -38,6 +38,13 @@ export function registerAdminCommands (program: Command, io: CliIo): void {
       io.stdout.write(formatTable(['actor', 'head', 'gaps', 'partials'], actors.map(a => [a.actor, a.head, a.gaps, a.partials])))
     })
 
+  sync.command('generate')
+    .description('print the sync state as JSON (Corrosion\'s name for `sync status --json`)')
+    .action(async (_opts: unknown, cmd: Command) => {
+      const [status] = await ask(cmd, io, { Sync: 'Generate' })
+      io.stdout.write(JSON.stringify(status) + '\n')
+    })
+
   program.command('reload')
     .description('re-read the schema files and apply them to the running node')
     .option('--json', 'print JSON')

@@ -6,7 +6,7 @@ import { createLogger } from '../logger.ts'
  * `patina agent`: starts a node, prints where it listens, and runs until SIGINT/SIGTERM (graceful
  * leave) or a fatal storage error (exit code 1).
  */
-export async function runAgentCommand (config: AgentConfig, io: CliIo): Promise<void> {
+export async function runAgentCommand (config: AgentConfig, io: CliIo, options: { json?: boolean } = {}): Promise<void> {
   const logger = createLogger({ format: config.log.format, colors: config.log.colors && (io.stderr as { isTTY?: boolean }).isTTY === true, level: config.log.level, destination: io.stderr })
   // Loaded on demand so client commands start without loading SQLite and libp2p.
   const { createAgent } = await import('../agent.ts')
@@ -21,7 +21,8 @@ export async function runAgentCommand (config: AgentConfig, io: CliIo): Promise<
     `  admin       ${listening.admin}`,
     ...(listening.prometheus !== undefined ? [`  prometheus  http://${listening.prometheus}/metrics`] : [])
   ]
-  io.stdout.write(lines.join('\n') + '\n')
+  if (options.json === true) io.stdout.write(JSON.stringify({ actor: agent.actorId, peerId: agent.peerId, db: config.db.path, ...listening }) + '\n')
+  else io.stdout.write(lines.join('\n') + '\n')
   const onSignal = (sig: string): void => {
     logger.info({ signal: sig }, 'leaving the cluster and stopping')
     void agent.stop()

@@ -59,6 +59,12 @@ export function registerDataRoutes (app: FastifyInstance, ctx: RouteContext): vo
     const deadline = timeout > 0 ? t0 + timeout * 1000 : null
     const body = queryBody(cursor, first, time, deadline, timeout)
     reply.raw.on('close', () => { body.destroy() })
+    if (deadline != null) {
+      // A client that stops reading must not hold the read cursor past the timeout.
+      const timer = setTimeout(() => { body.destroy(); reply.raw.destroy() }, timeout * 1000 + 1000)
+      timer.unref()
+      body.once('close', () => { clearTimeout(timer) })
+    }
     return reply.header('content-type', 'application/x-ndjson').send(body)
   })
 

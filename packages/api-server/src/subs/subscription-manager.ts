@@ -64,6 +64,7 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   const idleTimeoutMs = init.idleTimeoutMs ?? 10 * 60_000
   const now = init.now ?? Date.now
   const limits = init.limits ?? defaultQueryLimits
+  const sliceMs = 10
   const byKey = new Map<string, Subscription>()
   const byId = new Map<string, Subscription>()
   const byTable = new Map<string, Set<Subscription>>()
@@ -109,6 +110,19 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
     for (const sub of subs) evaluate(sub)
   }
 
+  // The timer's flush works in slices of ~sliceMs so many subscriptions do not block the event
+  // loop (requests, socket writes) for long; what is left runs on the next turn.
+  function flushSlice (): void {
+    timer = null
+    const end = performance.now() + sliceMs
+    for (const sub of dirty) {
+      dirty.delete(sub)
+      evaluate(sub)
+      if (performance.now() > end) break
+    }
+    if (dirty.size > 0 && timer == null && unsubscribe != null) timer = setTimeout(flushSlice, 0)
+  }
+
   function onCommit (event: CommitEvent): void {
     for (const c of event.changes) {
       const subs = byTable.get(c.table)
@@ -118,7 +132,7 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
         dirty.add(s)
       }
     }
-    if (dirty.size > 0 && timer == null) timer = setTimeout(flush, batchDelayMs)
+    if (dirty.size > 0 && timer == null) timer = setTimeout(flushSlice, batchDelayMs)
   }
 
   return {

@@ -1,7 +1,8 @@
 /**
  * One live subscription: the materialised result with stable row ids, the retained change events
- * (for `from=` resume) and the attached clients. Re-evaluation runs the query through the store
- * port and diffs it against the held rows ({@link diffRows}).
+ * (for `from=` resume) and the attached clients. Re-evaluation goes through the store port: a
+ * row-local query re-reads only the changed keys (`incremental.ts`); any other query re-runs in
+ * full and is diffed against the held rows ({@link diffRows}).
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { ChangesPurgedError, InvalidRequestError, errorMessage } from '../errors.ts'

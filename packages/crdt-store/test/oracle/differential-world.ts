@@ -11,7 +11,8 @@
 import { expect } from 'vitest'
 import { type Changeset, type CrdtStore, openStore } from '../../src/index.ts'
 import { type CellState, type OracleChange, type OracleDb, compareCells, createOracleDb } from './crsqlite-oracle.ts'
-import { canon, compareBytes, fromTypeof, hex } from './typed-value.ts'
+import { tableRows } from './store-snapshot.ts'
+import { canon, compareBytes, fromTypeof, hex, text } from './typed-value.ts'
 
 /** A write that was committed on one replica and can be delivered elsewhere (broadcast path). */
 export interface Tx {
@@ -40,25 +41,9 @@ export interface World {
   close(): Promise<void>
 }
 
-const quoteId = (name: string): string => `"${name.replaceAll('"', '""')}"`
-
 /** Every row of a Patina table, ordered by primary key, values as `canon()` strings. */
 export function patinaContents (store: CrdtStore, table: string): string[][] {
-  const schema = store.schema().tables.find(t => t.name === table)
-  if (schema === undefined) throw new Error(`no table ${table}`)
-  const cols = schema.columns.map(c => quoteId(c.name))
-  const pks = schema.columns.filter(c => c.pk > 0).sort((a, b) => a.pk - b.pk).map(c => quoteId(c.name))
-  const sel = cols.flatMap(c => [`typeof(${c})`, c]).join(', ')
-  const cur = store.read(`SELECT ${sel} FROM ${quoteId(table)} ORDER BY ${pks.join(', ')}`)
-  const out: string[][] = []
-  try {
-    for (const row of cur.rows) {
-      const r: string[] = []
-      for (let i = 0; i < row.length; i += 2) r.push(canon(fromTypeof(row[i], row[i + 1])))
-      out.push(r)
-    }
-  } finally { cur.close() }
-  return out
+  return tableRows(store, table)
 }
 
 /** Per-cell winners of a Patina store, from its `crsql_changes` view. */
@@ -108,9 +93,13 @@ export async function createWorld (init: WorldInit): Promise<World> {
     s.applySchema(init.schema)
     const o = await createOracleDb({ siteId: s.siteId })
     for (const stmt of init.schema) {
+      // Whatever tables the statement creates become CRRs (names taken from SQLite, so any quoting works).
+      const listTables = async (): Promise<Set<string>> => new Set((await o.query("SELECT name FROM sqlite_master WHERE type = 'table'")).map(r => (r[0]?.type === 'text' ? r[0].value : '')))
+      const before = await listTables()
       await o.exec(stmt)
-      const m = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?("?)([A-Za-z_][A-Za-z0-9_]*)\1/i.exec(stmt)
-      if (m?.[2] !== undefined) await o.exec(`SELECT crsql_as_crr('${m[2]}')`)
+      for (const name of await listTables()) {
+        if (!before.has(name) && !name.includes('__crsql_') && !name.startsWith('crsql_')) await o.exec('SELECT crsql_as_crr(?)', [text(name)])
+      }
     }
     oracles.push(o)
   }

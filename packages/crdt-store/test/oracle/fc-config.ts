@@ -1,11 +1,13 @@
 /**
- * fast-check settings shared by the property tests: `FC_SEED` replays a failing run (fast-check
- * prints the seed and path on failure), `FC_RUNS` scales the number of runs.
+ * fast-check settings shared by the property tests: `FC_SEED` (and optionally `FC_PATH`) replays a
+ * failing run — fast-check prints both on failure — and `FC_RUNS` scales the number of runs and the
+ * time budget, e.g. `FC_RUNS=10` for a soak.
  */
 import fc from 'fast-check'
 
 const seedEnv = process.env.FC_SEED
 const runsEnv = process.env.FC_RUNS
+const pathEnv = process.env.FC_PATH
 const factor = runsEnv !== undefined && Number(runsEnv) > 0 ? Number(runsEnv) : 1
 
 /** Default wall-clock budget of one `fc.assert` (runs + shrinking), before scaling. */
@@ -22,5 +24,7 @@ export const PROP_TIMEOUT = TIME_LIMIT_MS * factor + 60_000
 export function fcParams<T> (numRuns: number, extra: fc.Parameters<T> = {}, timeLimitMs = TIME_LIMIT_MS): fc.Parameters<T> {
   const params: fc.Parameters<T> = { numRuns: Math.max(1, Math.round(numRuns * factor)), interruptAfterTimeLimit: timeLimitMs * factor, ...extra }
   if (seedEnv !== undefined && seedEnv !== '') params.seed = Number(seedEnv)
+  // With the seed, the printed path replays the shrunk counterexample directly.
+  if (pathEnv !== undefined && pathEnv !== '') params.path = pathEnv
   return params
 }

@@ -72,6 +72,7 @@ export class Simulation {
   private readonly config: SwimConfig
   private network: Required<SimNetworkInit>
   private groups: Map<number, number> | undefined
+  private readonly deaf = new Set<number>()
   private trace = 0x811c9dc5
   private readonly onNotify: SimulationInit['onNotify']
 
@@ -128,6 +129,7 @@ export class Simulation {
     const to = this.byAddr.get(addr)
     if (to === undefined) return
     if (this.groups !== undefined && this.groups.get(from.index) !== this.groups.get(to)) return
+    if (this.deaf.has(to)) return
     const { latency, loss, duplicate } = this.network
     if (loss > 0 && this.rng.next() < loss) return
     const copies = duplicate > 0 && this.rng.next() < duplicate ? 2 : 1
@@ -235,6 +237,12 @@ export class Simulation {
   partition (groups: number[][]): void {
     this.groups = new Map()
     groups.forEach((g, gi) => { for (const i of g) this.groups!.set(i, gi) })
+  }
+
+  /** One-way failure: member i can still send but receives nothing (or recovers with `false`). */
+  setDeaf (i: number, deaf: boolean): void {
+    if (deaf) this.deaf.add(i)
+    else this.deaf.delete(i)
   }
 
   /** Removes every partition. */

@@ -174,6 +174,22 @@ describe('simulation', () => {
     })
   })
 
+  it('a member that can send but not receive gets no healthy member declared down elsewhere', () => {
+    scenario(91, (seed) => {
+      const wrongly: string[] = []
+      const s = sim(seed, 20, {
+        onNotify: (i, n) => { if (n.type === 'member-down' && i !== 5 && n.member.id !== 'n5') wrongly.push(`${i}:${n.member.id}`) }
+      })
+      s.run(3000)
+      s.setDeaf(5, true)
+      s.run(90_000)
+      expect(wrongly).toEqual([])
+      expect(allSee(s, 5, 'down')).toBe(true)
+      s.setDeaf(5, false)
+      expect(s.runUntilTrue(() => s.converged(), 60_000, 250), 'no recovery after the link came back').toBeDefined()
+    })
+  })
+
   it('with Lifeguard, a CPU-starved member (stalls up to 2 s) gets nobody declared down', () => {
     scenario(81, (seed) => {
       const healthyDowns: string[] = []
