@@ -109,7 +109,30 @@ export const errorStatus: Readonly<Record<string, ErrorMapping>> = {
   AbortError: { status: 500, sqlstate: '57014' },
   SlowClientError: { status: 500, sqlstate: '53000' }, // insufficient_resources
   OverloadedError: { status: 503, sqlstate: '53300' }, // too_many_connections
-  ServerClosedError: { status: 503, sqlstate: '57P01' } // admin_shutdown
+  ServerClosedError: { status: 503, sqlstate: '57P01' }, // admin_shutdown
+  // Names a store may throw (the agent's crdt-store and other adapters).
+  SqlSyntaxError: { status: 400, sqlstate: '42601' },
+  InvalidStatementError: { status: 400, sqlstate: '42601' },
+  NoSuchTableError: { status: 400, sqlstate: '42P01' },
+  UnknownColumnError: { status: 400, sqlstate: '42703' },
+  NoSuchColumnError: { status: 400, sqlstate: '42703' },
+  UniqueViolationError: { status: 400, sqlstate: '23505' }, // unique_violation
+  ConstraintViolationError: { status: 400, sqlstate: '23000' }, // integrity_constraint_violation
+  ParameterError: { status: 400, sqlstate: '22P02' }, // invalid_text_representation
+  SchemaError: { status: 400, sqlstate: '42P16' },
+  SchemaChangeError: { status: 400, sqlstate: '42P16' },
+  MalformedPkError: { status: 400, sqlstate: '22P02' },
+  TransactionTooLargeError: { status: 413, sqlstate: '54000' },
+  StoreClosedError: { status: 503, sqlstate: '57P01' },
+  // The PostgreSQL endpoint's own errors (`src/pg/errors.ts`); their HTTP status is never used.
+  PgProtocolError: { status: 400, sqlstate: '08P01' }, // protocol_violation
+  PgAuthError: { status: 401, sqlstate: '28P01' }, // invalid_password
+  PgUnsupportedError: { status: 400, sqlstate: '0A000' }, // feature_not_supported
+  PgTransactionAbortedError: { status: 400, sqlstate: '25P02' }, // in_failed_sql_transaction
+  PgParameterError: { status: 400, sqlstate: '22P02' },
+  PgUnknownObjectError: { status: 404, sqlstate: '26000' }, // invalid_sql_statement_name
+  PgDuplicateObjectError: { status: 409, sqlstate: '42P05' }, // duplicate_prepared_statement
+  PgQueryCanceledError: { status: 500, sqlstate: '57014' } // query_canceled
 }
 
 /** The status and SQLSTATE for `err`, or the given defaults when its name is not in the table. */

@@ -3,20 +3,26 @@
  * encode SQL values back to JSON (blobs as byte arrays, big integers at full precision).
  */
 import { InvalidRequestError } from './errors.ts'
+import { lexSql } from './pg/sql-lexer.ts'
 import type { SqlValue, Statement } from './ports.ts'
 
 // `JSON.rawJSON` (V8 ≥ 11.4, so Node 22+) is not in the TypeScript lib yet.
 const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON
 
+const I64_MIN = -(2n ** 63n)
+const I64_MAX = 2n ** 63n - 1n
+
 /**
- * Parses JSON text, keeping integers beyond 2^53 exact as `bigint`. Throws `InvalidRequestError`
+ * Parses JSON text, keeping integers beyond 2^53 (within 64 bits) exact as `bigint`. Throws `InvalidRequestError`
  * naming the problem for invalid JSON.
  */
 export function parseJson (text: string): unknown {
   try {
     return JSON.parse(text, function (_key, value: unknown, context?: { source?: string }) {
       if (typeof value === 'number' && !Number.isSafeInteger(value) && context?.source != null && /^-?\d+$/.test(context.source)) {
-        return BigInt(context.source)
+        // Beyond 64 bits it is a REAL, as serde reads it for Corrosion.
+        const big = BigInt(context.source)
+        return big >= I64_MIN && big <= I64_MAX ? big : value
       }
       return value
     })
@@ -27,6 +33,17 @@ export function parseJson (text: string): unknown {
 
 function isByteArray (v: unknown[]): boolean {
   return v.every(x => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= 255)
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
+/** Decodes a request body as UTF-8; throws `InvalidRequestError` for invalid byte sequences. */
+export function decodeUtf8 (bytes: Uint8Array): string {
+  try {
+    return strictUtf8.decode(bytes)
+  } catch {
+    throw new InvalidRequestError('request body is not valid UTF-8')
+  }
 }
 
 /** Converts one JSON parameter to a SQL value (Corrosion's `SqliteParam` rules). */
@@ -49,6 +66,35 @@ function params (v: unknown, where: string): NonNullable<Statement['params']> {
   throw new InvalidRequestError(`${where}: parameters must be an array or an object`)
 }
 
+/**
+ * Rewrites numbered placeholders (`?1`, `?2`, mixed with `?`) to anonymous `?` with the parameter
+ * list reordered to match, so every store binds them (better-sqlite3, for one, only binds `?NNN`
+ * by name). SQLite numbers a bare `?` one past the highest number so far. A statement whose
+ * numbers do not match its parameter count is left as is, for the store to report.
+ */
+export function normalizeNumbered (sql: string, values: readonly SqlValue[]): { sql: string, params: SqlValue[] } {
+  const tokens = lexSql(sql)
+  if (!tokens.some(t => t.kind === 'code' && /\?\d/.test(t.text))) return { sql, params: [...values] }
+  let highest = 0
+  const order: number[] = []
+  let out = ''
+  for (const t of tokens) {
+    if (t.kind !== 'code') { out += t.text; continue }
+    out += t.text.replace(/\?(\d*)/g, (_m, digits: string) => {
+      const n = digits !== '' ? Number(digits) : highest + 1
+      if (n > highest) highest = n
+      order.push(n - 1)
+      return '?'
+    })
+  }
+  if (highest !== values.length) return { sql, params: [...values] }
+  return { sql: out, params: order.map(i => values[i] as SqlValue) }
+}
+
+function withParams (sql: string, p: NonNullable<Statement['params']>): Statement {
+  return Array.isArray(p) ? normalizeNumbered(sql, p as SqlValue[]) : { sql, params: p }
+}
+
 /** Parses one statement in any of Corrosion's forms: `"sql"`, `[sql, [..]]`, `[sql, {..}]`, `{query, params, named_params}`. */
 export function parseStatement (v: unknown, where = 'statement'): Statement {
   if (typeof v === 'string') {
@@ -60,21 +106,16 @@ export function parseStatement (v: unknown, where = 'statement'): Statement {
       throw new InvalidRequestError(`${where}: expected [sql, params] with sql a string`)
     }
     if (v[0].trim() === '') throw new InvalidRequestError(`${where}: SQL is empty`)
-    return v.length === 2 && v[1] != null ? { sql: v[0], params: params(v[1], where) } : { sql: v[0] }
+    return v.length === 2 && v[1] != null ? withParams(v[0], params(v[1], where)) : { sql: v[0] }
   }
   if (v !== null && typeof v === 'object') {
+    // Corrosion's verbose form: unknown fields are ignored, and `params` wins over `named_params`.
     const o = v as Record<string, unknown>
-    for (const k of Object.keys(o)) {
-      if (k !== 'query' && k !== 'params' && k !== 'named_params') throw new InvalidRequestError(`${where}: unknown field "${k}"`)
-    }
     if (typeof o.query !== 'string' || o.query.trim() === '') throw new InvalidRequestError(`${where}: "query" must be a non-empty string`)
-    const hasPos = Array.isArray(o.params) && o.params.length > 0
-    const hasNamed = o.named_params != null && typeof o.named_params === 'object' && Object.keys(o.named_params).length > 0
     if (o.params != null && !Array.isArray(o.params)) throw new InvalidRequestError(`${where}: "params" must be an array`)
     if (o.named_params != null && (typeof o.named_params !== 'object' || Array.isArray(o.named_params))) throw new InvalidRequestError(`${where}: "named_params" must be an object`)
-    if (hasPos && hasNamed) throw new InvalidRequestError(`${where}: use either "params" or "named_params", not both`)
-    if (hasPos) return { sql: o.query, params: params(o.params, where) }
-    if (hasNamed) return { sql: o.query, params: params(o.named_params, where) }
+    if (o.params != null) return withParams(o.query, params(o.params, where))
+    if (o.named_params != null) return { sql: o.query, params: params(o.named_params, where) }
     return { sql: o.query }
   }
   throw new InvalidRequestError(`${where}: expected a string, an array or an object`)

@@ -28,9 +28,12 @@ describe('cluster routes and lifecycle', () => {
       // High lag only counts when the queue is also above queue_size.
       expect((await get('?p99_lag=0.1&queue_size=20'))[0]).toBe(200)
       expect((await get('?p99_lag=0.1&queue_size=5'))[0]).toBe(503)
-      expect((await get('?failure_status=99'))[0]).toBe(400)
+      // A status Corrosion cannot use falls back to 503.
+      expect((await get('?gaps=2&failure_status=99'))[0]).toBe(503)
+      // No lag sample yet: Corrosion's failure status and exact error body.
       figures = { gaps: 0, members: 1, p99Lag: null, queueSize: 0 }
-      expect(await get('?p99_lag=1')).toEqual([200, { response: { gaps: 0, members: 1, p99_lag: 0, queue_size: 0 } }])
+      expect(await get('')).toEqual([503, { error: 'no p99 lag information available' }])
+      expect(await get('?failure_status=500')).toEqual([500, { error: 'no p99 lag information available' }])
       const m = await (await fetch(h.url + '/v1/cluster/members')).json() as any
       expect(m).toEqual({
         members: [

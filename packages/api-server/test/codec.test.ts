@@ -35,10 +35,12 @@ describe('statements and values', () => {
     expect(parseStatement({ query: 'SELECT 1' })).toEqual({ sql: 'SELECT 1' })
     expect(parseStatement({ query: 'SELECT ?', params: [2], named_params: {} })).toEqual({ sql: 'SELECT ?', params: [2] })
     expect(parseStatement({ query: 'SELECT :x', named_params: { ':x': 'y' } })).toEqual({ sql: 'SELECT :x', params: { ':x': 'y' } })
+    // As Corrosion's untagged serde form: unknown fields are ignored and `params` wins.
+    expect(parseStatement({ query: 'SELECT ?', params: [1], named_params: { a: 1 }, other: 2 })).toEqual({ sql: 'SELECT ?', params: [1] })
   })
 
   it('rejects malformed statements with a message naming the problem', () => {
-    for (const bad of [1, null, [], [1], ['SELECT 1', 1], ['x', [], 3], { query: 1 }, { sql: 'x' }, { query: 'x', params: {} }, { query: 'x', params: [1], named_params: { a: 1 } }, '  ']) {
+    for (const bad of [1, null, [], [1], ['SELECT 1', 1], ['x', [], 3], { query: 1 }, { sql: 'x' }, { query: 'x', params: {} }, '  ']) {
       expect(() => parseStatement(bad), JSON.stringify(bad)).toThrow(expect.objectContaining({ name: 'InvalidRequestError' }))
     }
     expect(() => parseStatements({})).toThrow(/array of statements/)

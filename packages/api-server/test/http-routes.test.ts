@@ -72,7 +72,7 @@ describe('HTTP routes over a real server', () => {
     })
 
     it('rejects malformed bodies with 400 JSON errors', async () => {
-      for (const body of ['{not json', '{"a":1}', '[1]', '[[1, 2]]', '[["SELECT 1", 5]]', '[{"params": []}]', '[{"query": "x", "bogus": 1}]', 'null', '"x"']) {
+      for (const body of ['{not json', '{"a":1}', '[1]', '[[1, 2]]', '[["SELECT 1", 5]]', '[{"params": []}]', '[{"query": 5}]', 'null', '"x"']) {
         const res = await postRaw(h.url + '/v1/transactions', body)
         expect(res.status, body).toBe(400)
         const j = await res.json() as any

@@ -76,7 +76,6 @@ export function triggersSql (t: CrrTable): string[] {
   const C = q(clockName(t.name))
   const tl = lit(t.name)
   const newPk = t.pks.map(p => `NEW.${q(p.name)}`).join(', ')
-  const oldPk = t.pks.map(p => `OLD.${q(p.name)}`).join(', ')
   const pkCols = t.pks.map(p => q(p.name)).join(', ')
   const n = t.cols.length
   const [itrig, ptrig, dtrig] = triggerNames(t.name).map(q)
@@ -158,20 +157,35 @@ END`)
   return out
 }
 
-/** The `crsql_changes` view: one row per cell (and per sentinel) of every CRR. */
+/** Key columns the `patina_keys` table-valued function returns (composite keys up to this wide). */
+export const MAX_KEY_COLUMNS = 16
+
+/**
+ * The `crsql_changes` view: one row per cell (and per sentinel) of every CRR. Each arm walks the
+ * version index (`__patina_sites` → `__patina_versions` by primary key), expands the version's row
+ * list with `patina_keys(site, dbv, rows, table)` and looks the rows up by key, keeping the cells
+ * whose origin is that version. So a filter on `site_id` and `db_version` is an index search, and
+ * every cell appears exactly once (under its origin version).
+ */
 export function changesViewSql (tables: readonly CrrTable[]): string {
   const parts: string[] = []
   for (const t of tables) {
     const C = q(clockName(t.name))
     const pack = `crsql_pack_columns(${t.pks.map(p => `c.${q(p.name)}`).join(', ')})`
     const tl = lit(t.name)
-    parts.push(`SELECT ${tl} AS "table", ${pack} AS pk, '-1' AS cid, NULL AS val, c."__cl" AS col_version, c."__st" / ${SEQ_SPAN} AS db_version, s.site_id AS site_id, c."__cl" AS cl, c."__st" % ${SEQ_SPAN} AS seq, v.ts AS ts
-FROM ${C} AS c JOIN "__patina_sites" AS s ON s.ordinal = c."__ss" LEFT JOIN "__patina_versions" AS v ON v.site = c."__ss" AND v.dbv = c."__st" / ${SEQ_SPAN} WHERE c."__st" IS NOT NULL`)
+    // CROSS JOIN fixes the nesting order: sites, versions, keys, clock rows, values
+    const from = `FROM "__patina_sites" AS s CROSS JOIN "__patina_versions" AS v ON v.site = s.ordinal
+CROSS JOIN patina_keys(v.site, v.dbv, v.rows, ${tl}) AS k
+CROSS JOIN ${C} AS c ON ${t.pks.map((p, i) => `c.${q(p.name)} = k.k${i}`).join(' AND ')}`
+    parts.push(`SELECT ${tl} AS "table", ${pack} AS pk, '-1' AS cid, NULL AS val, c."__cl" AS col_version, v.dbv AS db_version, s.site_id AS site_id, c."__cl" AS cl, c."__st" % ${SEQ_SPAN} AS seq, v.ts AS ts
+${from}
+WHERE c."__ss" = v.site AND c."__st" / ${SEQ_SPAN} = v.dbv`)
     for (const col of t.cols) {
-      const [v, s, ts] = cellCols(col.name).map(f => `c.${q(f)}`) as [string, string, string]
-      parts.push(`SELECT ${tl}, ${pack}, ${lit(col.name)}, b.${q(col.name)}, ${v}, ${ts} / ${SEQ_SPAN}, s.site_id, c."__cl", ${ts} % ${SEQ_SPAN}, v.ts
-FROM ${C} AS c JOIN "__patina_sites" AS s ON s.ordinal = ${s} LEFT JOIN ${q(t.name)} AS b ON ${t.pks.map(p => `b.${q(p.name)} = c.${q(p.name)}`).join(' AND ')}
-LEFT JOIN "__patina_versions" AS v ON v.site = ${s} AND v.dbv = ${ts} / ${SEQ_SPAN} WHERE ${v} IS NOT NULL`)
+      const [cv, cs, ct] = cellCols(col.name).map(f => `c.${q(f)}`) as [string, string, string]
+      parts.push(`SELECT ${tl}, ${pack}, ${lit(col.name)}, b.${q(col.name)}, ${cv}, v.dbv, s.site_id, c."__cl", ${ct} % ${SEQ_SPAN}, v.ts
+${from}
+LEFT JOIN ${q(t.name)} AS b ON ${t.pks.map(p => `b.${q(p.name)} = c.${q(p.name)}`).join(' AND ')}
+WHERE ${cs} = v.site AND ${ct} / ${SEQ_SPAN} = v.dbv AND ${cv} IS NOT NULL`)
     }
   }
   if (parts.length === 0) {

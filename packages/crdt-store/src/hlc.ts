@@ -2,7 +2,10 @@
 export interface HlcInit {
   /** Physical time in milliseconds since the UNIX epoch. */
   now: () => number
-  /** Remote timestamps further than this ahead of the physical clock are ignored (default 300 ms). */
+  /**
+   * Remote timestamps further than this ahead of the physical clock are ignored (default one hour):
+   * ordinary clock skew still moves the clock, a badly wrong clock does not drag every node along.
+   */
   maxDeltaMs?: number
 }
 
@@ -31,7 +34,7 @@ export function ntp64ToMs (ts: bigint): number {
 /** Creates a hybrid logical clock over the given physical clock (a pure core: no timers). */
 export function hlc (init: HlcInit): Hlc {
   let last = 0n
-  const maxDelta = init.maxDeltaMs ?? 300
+  const maxDelta = init.maxDeltaMs ?? 3_600_000
   return {
     now () {
       const phys = msToNtp64(init.now())

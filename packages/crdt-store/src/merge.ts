@@ -26,7 +26,16 @@ export interface RowGroup {
  */
 export function groupChanges (tables: ReadonlyMap<string, TableRuntime>, changes: readonly Change[]): RowGroup[] {
   const groups = new Map<string, RowGroup>()
+  // a row's cells are usually adjacent: reuse the previous change's group without building a key
+  let prev: Change | undefined
+  let prevGroup: RowGroup | undefined
   for (const c of changes) {
+    if (prev != null && prevGroup != null && c.table === prev.table && sameBytes(c.pk, prev.pk) && (c.cid === '-1' || prevGroup.rt.colIndex.has(c.cid))) {
+      if (!Number.isSafeInteger(c.cl) || c.cl < 0 || !Number.isSafeInteger(c.colVersion) || c.colVersion < 0) throw new MalformedChangesetError(`change ${c.table}.${c.cid} has an invalid cl or col_version`)
+      prevGroup.changes.push(c)
+      prev = c
+      continue
+    }
     const rt = tables.get(c.table)
     if (rt == null) throw new UnknownTableError(`change for unknown table "${c.table}"`)
     if (c.cid !== '-1' && !rt.colIndex.has(c.cid)) throw new UnknownColumnError(`change for unknown column "${c.cid}" of table "${c.table}"`)
@@ -39,15 +48,27 @@ export function groupChanges (tables: ReadonlyMap<string, TableRuntime>, changes
       if (pk.length !== rt.meta.pks.length) throw new MalformedChangesetError(`change for table "${c.table}" has ${pk.length} key values, the table has ${rt.meta.pks.length}`)
       pk = pk.map((v, i) => {
         if (v === null) throw new MalformedPkError(`change for table "${c.table}" has a NULL key value`)
-        return toBytes(storedForm(rt.db, rt.meta.pks[i]!, v))
+        const stored = toBytes(storedForm(rt.db, rt.meta.pks[i]!, v))
+        // an INTEGER PRIMARY KEY is the rowid: it holds integers only
+        if (rt.meta.intPk && typeof stored !== 'bigint') throw new MalformedChangesetError(`change for table "${c.table}" has key ${String(v)}, which its INTEGER PRIMARY KEY cannot hold`)
+        return stored
       })
       g = { rt, pk, changes: [] }
       groups.set(key, g)
     }
     g.changes.push(c)
+    prev = c
+    prevGroup = g
   }
   for (const g of groups.values()) g.changes.sort((a, b) => a.seq - b.seq)
   return [...groups.values()]
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** Where merged cells come from. */

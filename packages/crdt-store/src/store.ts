@@ -3,7 +3,7 @@ import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
 import { bookStore, cloneBook, isKnown, markKnown, markPartial } from './bookkeeping.ts'
 import type { Book, BookStore } from './bookkeeping.ts'
 import { encodeChangeset, decodeChangeset, packInternal, unpackInternal } from './codec.ts'
-import { MAX_SEQ, MAX_VERSION, SEQ_SPAN, stampOf, clockName, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
+import { MAX_KEY_COLUMNS, MAX_SEQ, MAX_VERSION, SEQ_SPAN, stampOf, clockTableSql, addClockColumnSql, triggersSql, triggerNames, changesViewSql } from './crr-sql.ts'
 import { AbortError, MalformedChangesetError, SchemaChangeError, SqlError, StoreOpenError, StatementNotReadonlyError, StoreClosedError, TransactionTooLargeError } from './errors.ts'
 import { hlc } from './hlc.ts'
 import type { Hlc } from './hlc.ts'
@@ -13,7 +13,7 @@ import { packValues } from './pack-pk.ts'
 import { addRange, contains, countRanges, intersect, normalize, removeRangesFrom } from './ranges.ts'
 import { computeNeeds, summarize } from './sync-plan.ts'
 import type { Range } from './ranges.ts'
-import { tableRuntime, looseValue, exactKey } from './runtime.ts'
+import { tableRuntime, looseValue, exactKey, toBytes } from './runtime.ts'
 import type { TableRuntime } from './runtime.ts'
 import { planSchema } from './schema-plan.ts'
 import { crrTable, tableColumns, q } from './table-info.ts'
@@ -26,7 +26,7 @@ import { validateChange } from './change-validation.ts'
 import { forgetIdentity } from './backup-identity.ts'
 import type { RowList } from './version-reader.ts'
 import type {
-  AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryCursor, RowChange, RowChangeKind,
+  AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryCursor, RowChange,
   SchemaChange, SchemaInfo, SqlValue, Statement, StatementResult, StoreLogger, SyncNeeds, SyncSummary, TransactionResult
 } from './types.ts'
 
@@ -165,7 +165,32 @@ function setup (db: Db, init: StoreInit): CrdtStore {
     pending.lastBase = base
     return stampOf(pending.dbv, base)
   }
+  // decoded version row lists for the crsql_changes view, most recent last (each view arm walks
+  // the same versions, so a small cache saves decoding a list once per table and column)
+  const keyCache = new Map<string, Map<string, SqlValue[][]>>()
+  const keysOf = (site: unknown, dbv: unknown, rows: Buffer): Map<string, SqlValue[][]> => {
+    const k = `${String(site)}:${String(dbv)}`
+    let m = keyCache.get(k)
+    if (m == null) {
+      m = new Map(unpackInternal(rows) as RowList)
+      if (keyCache.size >= 512) keyCache.delete(keyCache.keys().next().value!)
+      keyCache.set(k, m)
+    }
+    return m
+  }
   const registerReadFns = (c: Db): void => {
+    c.table('patina_keys', {
+      columns: Array.from({ length: MAX_KEY_COLUMNS }, (_, i) => `k${i}`),
+      parameters: ['site', 'dbv', 'rows', 'tbl'],
+      * rows (site: unknown, dbv: unknown, rows: unknown, tbl: unknown) {
+        if (!Buffer.isBuffer(rows) || typeof tbl !== 'string') return
+        for (const key of keysOf(site, dbv, rows).get(tbl) ?? []) {
+          const out = new Array<SqlValue>(MAX_KEY_COLUMNS).fill(null)
+          for (let i = 0; i < key.length && i < MAX_KEY_COLUMNS; i++) out[i] = toBytes(key[i]!)
+          yield out
+        }
+      }
+    })
     c.function('crsql_site_id', { deterministic: true }, () => Buffer.from(siteId))
     c.function('crsql_db_version', { deterministic: false }, () => localBook().head)
     c.function('crsql_pack_columns', { varargs: true, deterministic: true, safeIntegers: true }, (...vals: unknown[]) => Buffer.from(packValues(vals as SqlValue[], true)))
@@ -201,7 +226,12 @@ function setup (db: Db, init: StoreInit): CrdtStore {
     sitesByOrd.set(r.ordinal, new Uint8Array(r.site_id))
     ordByHex.set(hex(r.site_id), r.ordinal)
   }
+  /** Decoded chunks of partial versions buffered since open, by `ordinal:version`. */
+  const chunkCache = new Map<string, Changeset[]>()
+  let chunkCacheSize = 0
   const insertSite = db.prepare('INSERT INTO __patina_sites (site_id) VALUES (?) RETURNING ordinal')
+  // sites added by the running transaction: forgotten again if it rolls back
+  let newSites: string[] = []
   const ensureSite = (id: Uint8Array): number => {
     const h = hex(id)
     let o = ordByHex.get(h)
@@ -209,8 +239,17 @@ function setup (db: Db, init: StoreInit): CrdtStore {
       o = (insertSite.get(Buffer.from(id)) as { ordinal: number }).ordinal
       ordByHex.set(h, o)
       sitesByOrd.set(o, id)
+      newSites.push(h)
     }
     return o
+  }
+  const forgetNewSites = (): void => {
+    for (const h of newSites) {
+      const o = ordByHex.get(h)
+      ordByHex.delete(h)
+      if (o != null) sitesByOrd.delete(o)
+    }
+    newSites = []
   }
   const siteIdOf = (ord: number): Uint8Array => sitesByOrd.get(ord) ?? new Uint8Array(16)
 
@@ -505,6 +544,7 @@ function setup (db: Db, init: StoreInit): CrdtStore {
     let changed = 0
     let touched: RowTouch[] = []
     st.begin.run()
+    newSites = []
     try {
       const ord = ensureSite(cs.actor)
       const book: Book = cur != null ? cloneBook(cur) : { ord, siteId: cs.actor, hex: actorHex, head: 0, gaps: [], partials: new Map() }
@@ -517,7 +557,13 @@ function setup (db: Db, init: StoreInit): CrdtStore {
         p.seqs = addRange(p.seqs, cs.seqs[0], cs.seqs[1])
         book.partials.set(cs.version, p)
         if (p.seqs.length === 1 && p.seqs[0]![0] === 0 && p.seqs[0]![1] === p.lastSeq) {
-          const chunks = (st.getBuffer.all(ord, cs.version) as { data: Buffer }[]).map(r => decodeChangeset(r.data))
+          // chunks buffered by this process are kept decoded; after a restart read them back
+          const cached = chunkCache.get(`${ord}:${cs.version}`)
+          let have: Range[] = []
+          for (const ch of cached ?? []) have = addRange(have, ch.seqs[0], ch.seqs[1])
+          have = addRange(have, cs.seqs[0], cs.seqs[1])
+          const complete = have.length === 1 && have[0]![0] === 0 && have[0]![1] === p.lastSeq
+          const chunks = complete ? [...(cached ?? []), cs] : (st.getBuffer.all(ord, cs.version) as { data: Buffer }[]).map(r => decodeChangeset(r.data))
           const seen = new Set<number>()
           const changes: Change[] = []
           for (const ch of chunks) for (const c of ch.changes) if (!seen.has(c.seq)) { seen.add(c.seq); changes.push(c) }
@@ -533,6 +579,12 @@ function setup (db: Db, init: StoreInit): CrdtStore {
           const r = mergeGroups(all.groups, { ord, siteId: cs.actor, version: cs.version }, siteIdOf)
           changed = r.changed
           touched = r.touched
+        } catch (err) {
+          // e.g. a value a STRICT column refuses: the version cannot apply here, nothing is kept
+          if ((err as Error).name === 'SqliteError' || err instanceof TypeError || err instanceof RangeError) {
+            throw new MalformedChangesetError(`version ${cs.version} of ${actorHex} does not fit the local tables: ${(err as Error).message}`, { cause: err })
+          }
+          throw err
         } finally { syncBit = false }
         const rows = new Map<string, SqlValue[][]>()
         for (const t of touched) {
@@ -547,9 +599,23 @@ function setup (db: Db, init: StoreInit): CrdtStore {
       bs.savePartial(book, cs.version)
       bs.save(book, cur?.gaps ?? [])
       st.commit.run()
+      newSites = []
       books.set(actorHex, book)
+      const ck = `${ord}:${cs.version}`
+      if (all == null) {
+        // bounded: past the cap, completion simply reads the buffer table
+        if (chunkCacheSize >= 20_000) { chunkCache.clear(); chunkCacheSize = 0 }
+        const l = chunkCache.get(ck) ?? []
+        l.push(cs)
+        chunkCacheSize++
+        chunkCache.set(ck, l)
+      } else {
+        chunkCacheSize -= chunkCache.get(ck)?.length ?? 0
+        chunkCache.delete(ck)
+      }
     } catch (err) {
       if (db.inTransaction) st.rollback.run()
+      forgetNewSites()
       throw err
     }
     if (!clock.update(cs.ts)) log?.debug?.({ actor: actorHex, version: cs.version }, 'remote timestamp too far ahead; clock not moved')

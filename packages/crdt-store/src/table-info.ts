@@ -88,12 +88,46 @@ export function crrViolation (db: Database, table: string): CrrViolation | undef
   const cols = db.prepare('SELECT * FROM pragma_table_xinfo(?)').all(table) as PragmaCol[]
   const pks = cols.filter(c => c.pk > 0)
   if (pks.length === 0) return { rule: 'primary-key', message: `table "${table}" has no primary key; CRRs need a primary key` }
+  if (pks.length > 16) return { rule: 'primary-key-too-wide', message: `table "${table}" has ${pks.length} primary-key columns; at most 16 are supported` }
   const nullable = pks.filter(c => c.notnull === 0)
   if (nullable.length > 0) return { rule: 'primary-key-not-null', message: `table "${table}" has a nullable primary key column "${nullable[0]!.name}"; declare it NOT NULL` }
   if (/autoincrement/i.test(exists.sql)) return { rule: 'autoincrement', message: `table "${table}" uses AUTOINCREMENT; two nodes would assign the same key to unrelated rows` }
   const fks = db.prepare('SELECT count(*) AS n FROM pragma_foreign_key_list(?)').get(table) as { n: number }
   if (fks.n > 0) return { rule: 'foreign-key', message: `table "${table}" has a FOREIGN KEY; CRRs may not have checked foreign keys (replication can violate them)` }
+  const multi = crossColumnCheck(exists.sql, cols.map(c => c.name))
+  if (multi != null) return { rule: 'check', message: `table "${table}" has a CHECK constraint over several columns (${multi}); concurrent valid writes could merge into a row that breaks it` }
   const nn = cols.filter(c => c.notnull !== 0 && c.dflt_value == null && c.pk === 0 && (c.hidden ?? 0) === 0)
   if (nn.length > 0) return { rule: 'not-null-default', message: `table "${table}" has a NOT NULL column "${nn[0]!.name}" without a DEFAULT; give it a DEFAULT or make it nullable` }
+  return undefined
+}
+
+/**
+ * The first CHECK constraint of a CREATE TABLE statement that names two or more of the table's
+ * columns (as "a, b"), or undefined. Single-column checks are safe: a value valid on its origin
+ * stays valid wherever it merges.
+ */
+export function crossColumnCheck (sql: string, columns: readonly string[]): string | undefined {
+  const names = new Set(columns.map(c => c.toLowerCase()))
+  const text = sql.replace(/'(?:[^']|'')*'/g, "''")
+  const re = /\bCHECK\s*\(/gi
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) != null) {
+    let depth = 1
+    let i = m.index + m[0].length
+    const start = i
+    while (i < text.length && depth > 0) {
+      const ch = text[i]
+      if (ch === '(') depth++
+      else if (ch === ')') depth--
+      i++
+    }
+    const expr = text.slice(start, i - 1)
+    const used = new Set<string>()
+    for (const t of expr.matchAll(/"((?:[^"]|"")*)"|`([^`]*)`|\[([^\]]*)\]|([A-Za-z_][A-Za-z0-9_$]*)/g)) {
+      const id = (t[1]?.replaceAll('""', '"') ?? t[2] ?? t[3] ?? t[4] ?? '').toLowerCase()
+      if (names.has(id)) used.add(id)
+    }
+    if (used.size > 1) return [...used].join(', ')
+  }
   return undefined
 }

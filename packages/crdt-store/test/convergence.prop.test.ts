@@ -302,3 +302,38 @@ describe('convergence with awkward identifiers', () => {
     }
   })
 })
+
+describe('convergence after losing recent local commits (random)', () => {
+  test('a node reopened from an older copy of its file recovers everything by syncing first', () => {
+    fc.assert(fc.property(
+      fc.array(txArb({ pkChanges: true }), { minLength: 2, maxLength: 8 }),
+      fc.nat(), fc.array(txArb(), { maxLength: 3 }), fc.array(txArb(), { maxLength: 3 }),
+      (history, cut, peerWrites, afterWrites) => {
+        const dir = mkdtempSync(join(tmpdir(), 'patina-lost-'))
+        const path = join(dir, 'a.db')
+        let a = openStore({ path, chunkBytes: 128 })
+        const b = openStore({ path: ':memory:', chunkBytes: 128 })
+        try {
+          for (const s of [a, b]) s.applySchema(RANDOM_SCHEMA)
+          const at = cut % history.length
+          history.forEach((tx, i) => {
+            if (i === at) { a.close(); copyFileSync(path, join(dir, 'old.db')); a = openStore({ path, chunkBytes: 128 }) }
+            for (const cs of a.transaction(tx.map(sql => ({ sql }))).changesets) b.apply(cs)
+          })
+          for (const tx of peerWrites) b.transaction(tx.map(sql => ({ sql })))
+          a.close()
+          a = openStore({ path: join(dir, 'old.db'), chunkBytes: 128 })
+          for (const cs of b.serve(a.needs(b.summary()))) a.apply(cs)
+          for (const tx of afterWrites) for (const cs of a.transaction(tx.map(sql => ({ sql }))).changesets) b.apply(cs)
+          for (const cs of a.serve(b.needs(a.summary()))) b.apply(cs)
+          expect(snapshot(a)).toEqual(snapshot(b))
+          expect(a.gapCount()).toBe(0)
+          expect(b.gapCount()).toBe(0)
+        } finally {
+          a.close()
+          b.close()
+          rmSync(dir, { recursive: true, force: true })
+        }
+      }), fcParams(25))
+  }, PROP_TIMEOUT)
+})

@@ -27,6 +27,13 @@ describe('CRR rules', () => {
   })
   it('refuses foreign keys', () => refused('CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL); CREATE TABLE c (id INTEGER PRIMARY KEY NOT NULL, pid INTEGER REFERENCES p (id))', 'foreign-key', 'c'))
   it('refuses NOT NULL non-PK columns without DEFAULT', () => refused('CREATE TABLE nn (id INTEGER PRIMARY KEY NOT NULL, a TEXT NOT NULL)', 'not-null-default', 'nn'))
+  it('refuses CHECK constraints over several columns, accepts single-column ones', () => {
+    refused('CREATE TABLE r (id INTEGER PRIMARY KEY NOT NULL, lo INTEGER, hi INTEGER, CHECK (lo <= hi))', 'check', 'r')
+    const s = openStore({ path: ':memory:' })
+    s.applySchema("CREATE TABLE ok (id INTEGER PRIMARY KEY NOT NULL, n INTEGER CHECK (n >= 0), s TEXT CHECK (s <> 'lo, hi'))")
+    expect(() => s.transaction([{ sql: 'INSERT INTO ok (id, n) VALUES (1, -1)' }])).toThrow(expect.objectContaining({ name: 'SqlError' }))
+    s.close()
+  })
   it('refuses AUTOINCREMENT', () => refused('CREATE TABLE ai (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, a TEXT)', 'autoincrement', 'ai'))
   it('accepts composite keys, WITHOUT ROWID, defaults, non-unique indexes', () => {
     const s = openStore({ path: ':memory:' })

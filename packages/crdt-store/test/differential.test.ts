@@ -373,3 +373,30 @@ describe('differential: primary-key changes (contents only)', () => {
     expect(patinaContents(w.stores[1]!, 't')).toEqual([['i:2', 't:"one"', 'i:1', 'n'], ['i:7', 't:"five"', 'i:5', 'n']])
   })
 })
+
+describe('differential: STRICT and WITHOUT ROWID tables', () => {
+  test('typed STRICT columns and WITHOUT ROWID keys merge like cr-sqlite', async () => {
+    const schema = [
+      'CREATE TABLE st (id INTEGER PRIMARY KEY NOT NULL, i INTEGER, r REAL, t TEXT, b BLOB, a ANY) STRICT',
+      'CREATE TABLE wr (k TEXT NOT NULL PRIMARY KEY, n INTEGER, v) WITHOUT ROWID',
+      'CREATE TABLE both_ (k1 INTEGER NOT NULL, k2 TEXT NOT NULL, v ANY, PRIMARY KEY (k1, k2)) STRICT, WITHOUT ROWID'
+    ]
+    world = await createWorld({ size: 3, schema, tables: ['st', 'wr', 'both_'], sortSites: true })
+    const w = world
+    await w.write(0, "INSERT INTO st (id, i, r, t, b, a) VALUES (1, 1, 1.5, 'x', x'00', 2), (2, -3, 2, 'y', NULL, 'any')")
+    await w.write(1, "INSERT INTO st (id, i, r, t, b, a) VALUES (1, 2, 1.25, 'w', x'01', 2.0)")
+    await w.write(2, "INSERT INTO wr (k, n, v) VALUES ('a', 1, 1), ('b', 2, x'ff')")
+    await w.write(0, "INSERT INTO wr (k, n, v) VALUES ('a', 5, 'five')")
+    await w.write(1, "INSERT INTO both_ (k1, k2, v) VALUES (1, 'a', 1), (2, 'b', 'two')")
+    await w.write(2, "INSERT INTO both_ (k1, k2, v) VALUES (1, 'a', 1.0)")
+    await w.syncAll()
+    await w.checkConverged('inserted')
+    await w.write(0, "UPDATE st SET a = x'0102', r = 3 WHERE id = 1")
+    await w.write(2, 'DELETE FROM st WHERE id = 2')
+    await w.write(1, "DELETE FROM wr WHERE k = 'a'")
+    await w.write(0, "UPDATE wr SET n = n + 1 WHERE k = 'a'")
+    await w.write(1, "UPDATE both_ SET v = NULL WHERE k1 = 2")
+    await w.syncAll()
+    await w.checkConverged('edited')
+  })
+})

@@ -38,6 +38,13 @@ describe('read', () => {
     for (const sql of ['SELECT "__cl", "__ss", "__st", "a__v", "a__s", "a__t" FROM "t__crsql_clock" WHERE "id" = ?', 'SELECT "__cl" FROM "c__crsql_clock" WHERE "k" = ? AND "n" = ?', 'SELECT "a" FROM "t" WHERE "id" = ?']) {
       expect(plan(sql).join(' | ')).toMatch(/SEARCH .* USING (INTEGER )?PRIMARY KEY/)
     }
+    // the crsql_changes view searches the same indexes for an actor's versions
+    for (const sql of ['SELECT * FROM crsql_changes WHERE site_id = ? AND db_version BETWEEN ? AND ?', 'SELECT * FROM crsql_changes WHERE site_id = ? AND db_version > ?']) {
+      const p = plan(sql).join(' | ')
+      expect(p).toMatch(/SEARCH s USING (COVERING )?INDEX/)
+      expect(p).toMatch(/SEARCH v USING PRIMARY KEY \(site=\? AND dbv>\?/)
+      expect(p).not.toMatch(/SCAN (s|v|c)\b/)
+    }
     // and changes() finds exactly the version's cells
     s.transaction([{ sql: "INSERT INTO t VALUES (1, 'a'), (2, 'b')" }])
     s.transaction([{ sql: "INSERT INTO c VALUES ('x', 1, 'v')" }])

@@ -74,6 +74,20 @@ describe('durability', () => {
     s.close()
     remote.close()
   }, 60_000)
+  it('reads from a file store through its own connection while writes go on', () => {
+    const s = openStore({ path: join(tmpDir(), 'db.sqlite') })
+    s.applySchema(schema)
+    s.transaction(tx => { for (let i = 0; i < 100; i++) tx.run('INSERT INTO t VALUES (?, ?)', [i, 'v' + i]) })
+    const cur = s.read('SELECT id FROM t ORDER BY id')
+    const first = cur.rows.next().value
+    s.transaction([{ sql: "INSERT INTO t VALUES (1000, 'during')" }])
+    expect(first).toEqual([0])
+    expect([...cur.rows]).toHaveLength(99)
+    cur.close()
+    expect([...s.read('SELECT count(*) FROM crsql_changes WHERE site_id = crsql_site_id() AND db_version = 2').rows]).toEqual([[1]])
+    expect(() => s.read("DELETE FROM t")).toThrow(expect.objectContaining({ name: 'StatementNotReadonlyError' }))
+    s.close()
+  })
   it('backs up to a consistent snapshot with progress', async () => {
     const dir = tmpDir()
     const s = openStore({ path: join(dir, 'db.sqlite') })

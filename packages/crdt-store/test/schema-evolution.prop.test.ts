@@ -90,3 +90,61 @@ describe('schema evolution', () => {
     }), fcParams(50))
   }, PROP_TIMEOUT)
 })
+
+describe('schema evolution: changes that cannot be applied are never silently skipped', () => {
+  test('adding a generated column to an existing table either adds it or is refused', () => {
+    for (const kind of ['VIRTUAL', 'STORED']) {
+      const s = openStore({ path: ':memory:' })
+      try {
+        s.applySchema(['CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT)'])
+        let refused = false
+        try {
+          s.applySchema([`CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT, g INTEGER GENERATED ALWAYS AS (id * 2) ${kind})`])
+        } catch (err) {
+          expect((err as Error).name).toBe('SchemaChangeError')
+          refused = true
+        }
+        if (!refused) {
+          s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (3, 'x')" }])
+          expect([...s.read('SELECT g FROM t').rows], `${kind}: accepted but the column is not there`).toEqual([[6]])
+        }
+      } finally { s.close() }
+    }
+  })
+})
+
+describe('schema evolution: constraint changes on existing tables', () => {
+  const BASE = "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE, n INTEGER CHECK (n > 0))"
+  // Each change, and a write whose outcome tells whether the change is in force.
+  const cases: Array<{ what: string; text: string; probe: (s: CrdtStore) => boolean }> = [
+    {
+      what: 'dropping COLLATE NOCASE',
+      text: 'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT, n INTEGER CHECK (n > 0))',
+      probe: s => { s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'A')" }]); return [...s.read("SELECT count(*) FROM t WHERE a = 'a'").rows][0]?.[0] === 0 }
+    },
+    {
+      what: 'dropping a CHECK',
+      text: 'CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE, n INTEGER)',
+      probe: s => { try { s.transaction([{ sql: 'INSERT INTO t (id, n) VALUES (2, -1)' }]); return true } catch { return false } }
+    },
+    {
+      what: 'making the table STRICT',
+      text: `${BASE} STRICT`,
+      probe: s => { try { s.transaction([{ sql: "INSERT INTO t (id, n) VALUES (3, 'abc')" }]); return false } catch { return true } }
+    }
+  ]
+  for (const c of cases) {
+    test(`${c.what} is applied or refused, never reported as unchanged and ignored`, () => {
+      const s = openStore({ path: ':memory:' })
+      try {
+        s.applySchema([BASE])
+        let refused = false
+        try { s.applySchema([c.text]) } catch (err) {
+          expect((err as Error).name).toBe('SchemaChangeError')
+          refused = true
+        }
+        if (!refused) expect(c.probe(s), `${c.what}: accepted but not in force`).toBe(true)
+      } finally { s.close() }
+    })
+  }
+})

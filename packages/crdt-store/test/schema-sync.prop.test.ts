@@ -66,3 +66,51 @@ describe('schema drift', () => {
     }), fcParams(40))
   }, PROP_TIMEOUT)
 })
+
+describe('local constraints and remote changes', () => {
+  test('a remote change that breaks a local constraint is refused with a typed error and poisons nothing', () => {
+    const s = openStore({ path: ':memory:' })
+    try {
+      s.applySchema(["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT NOT NULL DEFAULT 'x', n INTEGER CHECK (n >= 0))"])
+      const X = new Uint8Array(16).fill(0x42)
+      const cs = (cid: string, val: Changeset['changes'][number]['val']): Changeset => ({ actor: X, version: 1, seqs: [0, 0], lastSeq: 0, ts: 1n, changes: [{ table: 't', pk: Uint8Array.of(1, 9, 1), cid, val, colVersion: 1, dbVersion: 1, siteId: X, cl: 1, seq: 0 }] })
+      for (const bad of [cs('a', null), cs('n', -5n)]) {
+        const before = { snap: snapshot(s), status: s.syncStatus() }
+        let threw: Error | undefined
+        try { s.apply(bad) } catch (err) { threw = err as Error }
+        expect(threw).toBeDefined()
+        expect(['SqlError', 'MalformedChangesetError'], `${threw!.name}: ${threw!.message}`).toContain(threw!.name)
+        expect({ snap: snapshot(s), status: s.syncStatus() }).toEqual(before)
+      }
+      // The same actor's valid version afterwards is fully visible: data, crsql_changes and serve().
+      expect(s.apply(cs('a', 'ok')).status).toBe('applied')
+      const rows = [...s.read("SELECT cid, val, hex(site_id) FROM crsql_changes WHERE \"table\" = 't'").rows]
+      expect(rows, 'the merged cell is missing from crsql_changes').toEqual([['a', 'ok', Buffer.from(X).toString('hex').toUpperCase()]])
+      const served = [...s.serve({ actors: [{ actor: X, full: [[1, 1]], partial: [] }] })].flatMap(c => c.changes.map(x => x.val))
+      expect(served).toEqual(['ok'])
+    } finally { s.close() }
+  })
+
+  test('a CHECK constraint across columns is refused, or concurrent valid writes still converge', () => {
+    const schema = ['CREATE TABLE r (id INTEGER PRIMARY KEY NOT NULL, lo INTEGER NOT NULL DEFAULT 0, hi INTEGER NOT NULL DEFAULT 10, CHECK (lo <= hi))']
+    const a = openStore({ path: ':memory:' })
+    const b = openStore({ path: ':memory:' })
+    try {
+      try { a.applySchema(schema) } catch (err) {
+        expect((err as Error).name).toBe('SchemaChangeError')
+        return
+      }
+      b.applySchema(schema)
+      for (const cs of a.transaction([{ sql: 'INSERT INTO r (id, lo, hi) VALUES (1, 0, 10)' }]).changesets) b.apply(cs)
+      // Each write is valid where it is made; together they break the CHECK.
+      const ta = a.transaction([{ sql: 'UPDATE r SET lo = 8 WHERE id = 1' }]).changesets
+      const tb = b.transaction([{ sql: 'UPDATE r SET hi = 5 WHERE id = 1' }]).changesets
+      for (const cs of tb) a.apply(cs)
+      for (const cs of ta) b.apply(cs)
+      expect(snapshot(a)).toEqual(snapshot(b))
+    } finally {
+      a.close()
+      b.close()
+    }
+  })
+})

@@ -1,3 +1,5 @@
+import { sample } from './sample.ts'
+
 /** A peer as the scheduler sees it. */
 export interface PeerView {
   id: string
@@ -232,15 +234,9 @@ export class BroadcastScheduler {
   }
 
   #sample (peers: PeerView[], count: number): PeerView[] {
+    // all of them: keep their order (no randomness spent)
     if (count >= peers.length) return peers.slice()
-    const pool = peers.slice()
-    for (let i = 0; i < count; i++) {
-      const j = i + Math.floor(this.#init.random() * (pool.length - i))
-      const t = pool[i] as PeerView
-      pool[i] = pool[j] as PeerView
-      pool[j] = t
-    }
-    return pool.slice(0, count)
+    return sample(peers, count, this.#init.random)
   }
 
   #skipDead (): void {

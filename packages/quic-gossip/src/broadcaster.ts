@@ -3,8 +3,9 @@ import { BroadcastScheduler } from './broadcast-scheduler.ts'
 import type { PeerView } from './broadcast-scheduler.ts'
 import { Tag, encodeMessage } from './codec.ts'
 import type { BatchItem } from './codec.ts'
-import { PayloadTooLargeError, UnknownTagError } from './errors.ts'
-import { OutboundLink } from './link.ts'
+import { FrameTooLargeError, PayloadTooLargeError, UnknownTagError } from './errors.ts'
+import type { OutboundLink } from './link.ts'
+import { LinkPool } from './link-pool.ts'
 import type { NodeContext } from './node-context.ts'
 import type { PeerTable } from './peer-table.ts'
 import { SeenCache } from './seen-cache.ts'
@@ -68,8 +69,7 @@ export class Broadcaster {
   readonly #seen: SeenCache
   readonly #bucket: TokenBucket
   readonly #handlers = new Set<PayloadHandler>()
-  readonly #links = new Map<string, OutboundLink>()
-  readonly #failedAt = new Map<string, number>()
+  readonly #links: LinkPool
   readonly #batches = new Map<string, { items: BatchItem[], bytes: number }>()
   // hint bytes per holder list: the sends of one round share one list, so encode it once
   #hintCache = new WeakMap<readonly string[], Uint8Array>()
@@ -88,6 +88,16 @@ export class Broadcaster {
     this.#scheduler = new BroadcastScheduler({
       lambda: cfg.lambda, fanout: cfg.fanout, resendIntervalMs: cfg.resendIntervalMs, maxQueue: cfg.maxQueue, random: ctx.random,
       stopAfterDuplicates: cfg.stopAfterDuplicates
+    })
+    this.#links = new LinkPool(ctx, {
+      protocol: BROADCAST_PROTOCOL,
+      maxBufferBytes: cfg.maxLinkBufferBytes,
+      redialBackoffMs: REDIAL_BACKOFF_MS,
+      onOpen: (peer, l) => { if (l.rttMs != null) this.#peers.noteRtt(peer, l.rttMs) },
+      onClose: (peer, _err, dropped, tags) => {
+        if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'unreachable' })
+        for (const items of tags) this.#requeue(items as BatchItem[], peer)
+      }
     })
     this.#seen = new SeenCache(cfg.seenCacheSize)
     this.#bucket = new TokenBucket(cfg.rateBytesPerSec, Math.max(cfg.rateBytesPerSec / 10, cfg.maxPayloadBytes), performance.now())
@@ -117,18 +127,17 @@ export class Broadcaster {
     this.#scheduler.clear()
     this.#batches.clear()
     this.#retries.clear()
-    for (const link of [...this.#links.values()]) link.close()
-    this.#links.clear()
+    this.#links.closeAll()
     for (const w of this.#waiters.splice(0)) w()
   }
 
   /** Close links to peers that left the alive set, or whose address changed. */
   prune (): void {
-    for (const [peer, link] of [...this.#links]) {
+    for (const [peer, link] of [...this.#links.entries()]) {
       const addr = this.#peers.addrOf(peer)
       if (addr == null || !addr.equals(link.target)) link.close()
     }
-    for (const peer of [...this.#failedAt.keys()]) if (!this.#peers.has(peer)) this.#failedAt.delete(peer)
+    this.#links.forgetFailures((peer) => this.#peers.has(peer))
   }
 
   /** Register a payload handler; returns its unsubscribe function. */
@@ -183,6 +192,12 @@ export class Broadcaster {
         const msg = await fs.next()
         if (msg == null) break
         if (msg.tag !== Tag.Batch) throw new UnknownTagError(`tag ${msg.tag} is not allowed on ${BROADCAST_PROTOCOL}`)
+        // checked for the whole batch first, so an oversized item changes nothing
+        for (const [key, payload] of msg.items) {
+          if (payload.byteLength > this.#cfg.maxPayloadBytes) {
+            throw new FrameTooLargeError(`payload "${key.slice(0, 64)}" of ${payload.byteLength} bytes exceeds broadcast.maxPayloadBytes (${this.#cfg.maxPayloadBytes})`)
+          }
+        }
         this.#receive(msg.items, remotePeer)
       }
       await fs.close({ signal: AbortSignal.timeout(1000) })
@@ -270,11 +285,11 @@ export class Broadcaster {
     const all = this.#peers.views()
     const limit = this.#cfg.maxLinkBufferBytes / 2
     let congested = false
-    for (const link of this.#links.values()) {
+    for (const [, link] of this.#links.entries()) {
       if (link.bufferedBytes > limit) { congested = true; break }
     }
     if (!congested) return all
-    return all.filter((p) => (this.#links.get(p.id)?.bufferedBytes ?? 0) <= limit)
+    return all.filter((p) => (this.#links.peek(p.id)?.bufferedBytes ?? 0) <= limit)
   }
 
   #arm (due: number | undefined, now: number): void {
@@ -317,28 +332,6 @@ export class Broadcaster {
   }
 
   #link (peer: string): OutboundLink | undefined {
-    const existing = this.#links.get(peer)
-    if (existing != null && existing.state !== 'closed') return existing
-    const failed = this.#failedAt.get(peer)
-    if (failed != null && performance.now() - failed < REDIAL_BACKOFF_MS) return undefined
-    const target = this.#peers.addrOf(peer)
-    if (target == null) return undefined
-    const link = new OutboundLink(this.#ctx, {
-      protocol: BROADCAST_PROTOCOL,
-      target,
-      maxBufferBytes: this.#cfg.maxLinkBufferBytes,
-      onOpen: (l) => {
-        this.#failedAt.delete(peer)
-        if (l.rttMs != null) this.#peers.noteRtt(peer, l.rttMs)
-      },
-      onClose: (l, err, dropped, tags) => {
-        if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'unreachable' })
-        for (const items of tags) this.#requeue(items as BatchItem[], peer)
-        if (this.#links.get(peer) === l) this.#links.delete(peer)
-        if (err != null) this.#failedAt.set(peer, performance.now())
-      }
-    })
-    this.#links.set(peer, link)
-    return link
+    return this.#links.get(peer, () => this.#peers.addrOf(peer))
   }
 }

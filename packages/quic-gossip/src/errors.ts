@@ -98,3 +98,12 @@ export class IdentityError extends Error {
     this.name = 'IdentityError'
   }
 }
+
+/** An option of `createGossipNode` is out of range or of the wrong type; the message names it. */
+export class InvalidConfigError extends Error {
+  static name = 'InvalidConfigError'
+  constructor (message = 'invalid gossip configuration', options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'InvalidConfigError'
+  }
+}

@@ -10,6 +10,7 @@ import { toMultiaddr, withoutPeerId } from './address.ts'
 import { BROADCAST_PROTOCOL, Broadcaster } from './broadcaster.ts'
 import type { BroadcastInit, PayloadHandler } from './broadcaster.ts'
 import { NotStartedError } from './errors.ts'
+import { broadcastDefaults, checkNodeInit, syncDefaults } from './resolve-config.ts'
 import type { AdmissionPolicy } from './handshake.ts'
 import { loadOrCreateIdentity } from './identity.ts'
 import { silentLogger, streamOpeners } from './node-context.ts'
@@ -52,7 +53,9 @@ export interface GossipInit {
   metrics?: GossipMetrics
   /** Randomness source in [0, 1). Default `Math.random`. */
   random?: () => number
+  /** Broadcast tuning (budget, fanout, queue and rate limits). */
   broadcast?: BroadcastInit
+  /** Anti-entropy tuning (intervals, peers per round, session limits). */
   sync?: SyncInit
   /** Time a peer has for the admission handshake. Default 5000 ms. */
   handshakeTimeoutMs?: number
@@ -76,7 +79,9 @@ export interface GossipNode {
   readonly swimTransport: SwimTransport
   /** The underlying libp2p node. */
   readonly libp2p: Libp2p
+  /** Listen, register the three protocol handlers and begin broadcast, sync and SWIM exchange. */
   start: (options?: { signal?: AbortSignal }) => Promise<void>
+  /** Stop every service (waiting for a sync round in progress) and the libp2p node. */
   stop: (options?: { signal?: AbortSignal }) => Promise<void>
   /** Replace the alive set (from membership). */
   setMembers: (members: readonly MemberInfo[]) => void
@@ -98,42 +103,14 @@ export interface GossipNode {
 
 const FRAME_ERRORS = new Set(['FrameTooLargeError', 'MalformedFrameError', 'UnknownTagError', 'HandshakeError', 'StreamTimeoutError', 'StreamBufferError'])
 
-function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastInit> {
-  const maxQueue = b.maxQueue ?? 20_000
-  return {
-    lambda: b.lambda ?? 4,
-    fanout: b.fanout ?? 3,
-    resendIntervalMs: b.resendIntervalMs ?? 10,
-    maxQueue,
-    highWaterMark: b.highWaterMark ?? Math.floor(maxQueue * 0.8),
-    maxBatchBytes: b.maxBatchBytes ?? 64 * 1024,
-    rateBytesPerSec: b.rateBytesPerSec ?? 64 * 1024 * 1024,
-    seenCacheSize: b.seenCacheSize ?? 200_000,
-    maxPayloadBytes: b.maxPayloadBytes ?? 1024 * 1024,
-    maxLinkBufferBytes: b.maxLinkBufferBytes ?? 8 * 1024 * 1024,
-    stopAfterDuplicates: b.stopAfterDuplicates ?? 0
-  }
-}
-
-function syncDefaults (s: SyncInit = {}): Required<SyncInit> {
-  return {
-    minIntervalMs: s.minIntervalMs ?? 1000,
-    maxIntervalMs: s.maxIntervalMs ?? 15_000,
-    auto: s.auto ?? true,
-    minPeers: s.minPeers ?? 3,
-    maxPeers: s.maxPeers ?? 10,
-    maxConcurrentServed: s.maxConcurrentServed ?? 3,
-    roundTimeoutMs: s.roundTimeoutMs ?? 300_000,
-    readTimeoutMs: s.readTimeoutMs ?? 5000,
-    maxChunkBytes: s.maxChunkBytes ?? 4 * 1024 * 1024
-  }
-}
-
 /**
  * Create a gossip node (not started). Loads or creates the identity, builds the libp2p node
  * with QUIC (and optionally TCP) and wires the three protocols.
  */
 export async function createGossipNode (init: GossipInit = {}, options?: { signal?: AbortSignal }): Promise<GossipNode> {
+  checkNodeInit(init)
+  const broadcastConfig = broadcastDefaults(init.broadcast)
+  const syncConfig = syncDefaults(init.sync)
   const privateKey = init.privateKey ??
     (init.identityPath != null ? await loadOrCreateIdentity(init.identityPath, options) : await generateKeyPair('Ed25519'))
   const allowList = init.allowList != null ? new Set(init.allowList) : undefined
@@ -196,9 +173,9 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
   }
   const ctx: NodeContext = { ...base, ...streamOpeners(base) }
   const peers = new PeerTable(peerId, allowList)
-  const broadcaster = new Broadcaster(ctx, peers, broadcastDefaults(init.broadcast))
+  const broadcaster = new Broadcaster(ctx, peers, broadcastConfig)
   const swim = new SwimLinks(ctx, { maxPacketBytes: init.maxSwimPacketBytes ?? 64 * 1024, maxLinkBufferBytes: 1024 * 1024 })
-  const sync = new SyncService(ctx, peers, syncDefaults(init.sync))
+  const sync = new SyncService(ctx, peers, syncConfig)
   let started = false
   const resolving = new Set<string>()
 

@@ -2,7 +2,8 @@ import type { Connection, Stream } from '@libp2p/interface'
 import { peerIdOf, toMultiaddr, withoutPeerId } from './address.ts'
 import { Tag, encodeMessage } from './codec.ts'
 import { UnknownTagError } from './errors.ts'
-import { OutboundLink } from './link.ts'
+import type { OutboundLink } from './link.ts'
+import { LinkPool } from './link-pool.ts'
 import type { NodeContext } from './node-context.ts'
 
 /** Protocol id of the SWIM stream. */
@@ -42,8 +43,7 @@ export class SwimLinks implements SwimTransport {
   readonly #ctx: NodeContext
   readonly #init: SwimLinksInit
   readonly #handlers = new Set<PacketHandler>()
-  readonly #links = new Map<string, OutboundLink>()
-  readonly #failedAt = new Map<string, number>()
+  readonly #links: LinkPool
   readonly #outbox = new Map<string, Uint8Array[]>()
   #flushScheduled = false
   #running = false
@@ -51,6 +51,15 @@ export class SwimLinks implements SwimTransport {
   constructor (ctx: NodeContext, init: SwimLinksInit) {
     this.#ctx = ctx
     this.#init = init
+    this.#links = new LinkPool(ctx, {
+      protocol: SWIM_PROTOCOL,
+      maxBufferBytes: init.maxLinkBufferBytes,
+      dialTimeoutMs: Math.min(ctx.dialTimeoutMs, SWIM_DIAL_TIMEOUT_MS),
+      redialBackoffMs: REDIAL_BACKOFF_MS,
+      onClose: (_key, _err, dropped) => {
+        if (dropped > 0) this.#ctx.stats.inc('swimDropped', dropped, { reason: 'unreachable' })
+      }
+    })
     this.send = this.send.bind(this)
     this.onPacket = this.onPacket.bind(this)
   }
@@ -69,10 +78,10 @@ export class SwimLinks implements SwimTransport {
   stop (): void {
     this.#running = false
     this.#outbox.clear()
-    for (const link of [...this.#links.values()]) link.close()
-    this.#links.clear()
+    this.#links.closeAll()
   }
 
+  /** Fire-and-forget, like UDP: dropped (and counted) when unreachable, too large or stopped. */
   send (addr: string, bytes: Uint8Array): void {
     const stats = this.#ctx.stats
     if (!this.#running || bytes.byteLength > this.#init.maxPacketBytes) {
@@ -98,6 +107,7 @@ export class SwimLinks implements SwimTransport {
     }
   }
 
+  /** Subscribes to inbound packets; returns the unsubscribe function. */
   onPacket (handler: PacketHandler): () => void {
     this.#handlers.add(handler)
     return () => { this.#handlers.delete(handler) }
@@ -155,26 +165,6 @@ export class SwimLinks implements SwimTransport {
   }
 
   #link (key: string): OutboundLink | undefined {
-    const existing = this.#links.get(key)
-    if (existing != null && existing.state !== 'closed') return existing
-    const failed = this.#failedAt.get(key)
-    if (failed != null && performance.now() - failed < REDIAL_BACKOFF_MS) return undefined
-    const link = new OutboundLink(this.#ctx, {
-      protocol: SWIM_PROTOCOL,
-      target: toMultiaddr(key),
-      maxBufferBytes: this.#init.maxLinkBufferBytes,
-      dialTimeoutMs: Math.min(this.#ctx.dialTimeoutMs, SWIM_DIAL_TIMEOUT_MS),
-      onOpen: () => { this.#failedAt.delete(key) },
-      onClose: (l, err, dropped) => {
-        if (dropped > 0) this.#ctx.stats.inc('swimDropped', dropped, { reason: 'unreachable' })
-        if (this.#links.get(key) === l) this.#links.delete(key)
-        if (err != null) {
-          if (this.#failedAt.size > 10_000) this.#failedAt.clear()
-          this.#failedAt.set(key, performance.now())
-        }
-      }
-    })
-    this.#links.set(key, link)
-    return link
+    return this.#links.get(key, () => toMultiaddr(key))
   }
 }

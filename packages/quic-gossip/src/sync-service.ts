@@ -5,6 +5,7 @@ import { FrameTooLargeError, MalformedFrameError, SyncRejectedError, UnknownTagE
 import type { FramedStream } from './framed-stream.ts'
 import type { AdmittedStream, NodeContext } from './node-context.ts'
 import type { PeerTable } from './peer-table.ts'
+import { sample } from './sample.ts'
 import type { RemoteSummary, SyncPort, SyncRoundReport } from './sync-port.ts'
 
 /** Protocol id of the sync stream. */
@@ -93,15 +94,7 @@ export class SyncService {
     const all = this.#peers.views().map((p) => p.id)
     const desired = Math.min(all.length, Math.max(this.#cfg.minPeers, Math.min(this.#cfg.maxPeers, Math.round(all.length / 100))))
     // sample twice as many at random, then prefer those we synced with least recently
-    const pool = all.slice()
-    const sampleSize = Math.min(pool.length, desired * 2)
-    for (let i = 0; i < sampleSize; i++) {
-      const j = i + Math.floor(this.#ctx.random() * (pool.length - i))
-      const t = pool[i] as string
-      pool[i] = pool[j] as string
-      pool[j] = t
-    }
-    return pool.slice(0, sampleSize)
+    return sample(all, desired * 2, this.#ctx.random)
       .sort((a, b) => (this.#lastSync.get(a) ?? 0) - (this.#lastSync.get(b) ?? 0))
       .slice(0, desired)
   }
@@ -189,7 +182,11 @@ export class SyncService {
         if (msg.tag === Tag.Done) break
         if (msg.tag !== Tag.Chunk) throw new UnknownTagError(`expected a chunk, got tag ${msg.tag}`)
         if (msg.chunk.byteLength > this.#cfg.maxChunkBytes) throw new FrameTooLargeError(`chunk of ${msg.chunk.byteLength} bytes exceeds sync.maxChunkBytes`)
-        await port.apply(msg.chunk)
+        try {
+          await port.apply(msg.chunk)
+        } catch (err) {
+          throw storeRejected(err, 'chunk')
+        }
         report.chunks++
         report.bytes += msg.chunk.byteLength
         this.#ctx.stats.inc('syncChunksReceived')
@@ -234,7 +231,7 @@ export class SyncService {
       fs.send({ tag: Tag.Summary, summary: await port.summary() })
       const msg = await this.#read(fs, signal)
       if (msg.tag === Tag.Needs) {
-        for await (const chunk of port.serve(msg.needs, { signal })) {
+        for await (const chunk of servedChunks(port, msg.needs, signal)) {
           if (chunk.byteLength > this.#cfg.maxChunkBytes) throw new FrameTooLargeError(`store served a chunk of ${chunk.byteLength} bytes, over sync.maxChunkBytes`)
           if (!fs.send({ tag: Tag.Chunk, chunk })) await fs.drain({ signal })
           this.#ctx.stats.inc('syncChunksServed')
@@ -250,5 +247,42 @@ export class SyncService {
     } finally {
       this.#serving--
     }
+  }
+}
+
+// The store judges the bytes a peer sent (needs, chunks): whatever it throws for them counts as
+// rejected input from that peer, whatever the store's own error class is called.
+function storeRejected (err: unknown, what: string): Error {
+  if (FRAME_INPUT_ERRORS.has((err as Error | undefined)?.name ?? '')) return err as Error
+  return new MalformedFrameError(`the store rejected a sync ${what}: ${(err as Error | undefined)?.message ?? String(err)}`, { cause: err })
+}
+
+const FRAME_INPUT_ERRORS = new Set(['MalformedFrameError', 'FrameTooLargeError', 'UnknownTagError'])
+
+// The store's chunks, with its errors (e.g. unreadable needs) marked as rejected peer input.
+async function * servedChunks (port: SyncPort, needs: Uint8Array, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  let it: Iterator<Uint8Array> | AsyncIterator<Uint8Array>
+  try {
+    const src = port.serve(needs, { signal })
+    it = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
+  } catch (err) {
+    throw storeRejected(err, 'needs')
+  }
+  let done = false
+  try {
+    while (true) {
+      let r: IteratorResult<Uint8Array>
+      try {
+        r = await it.next()
+      } catch (err) {
+        done = true
+        throw storeRejected(err, 'needs')
+      }
+      if (r.done === true) { done = true; return }
+      yield r.value
+    }
+  } finally {
+    // the session ended early: let the store release what it holds (cursors, transactions)
+    if (!done) await it.return?.()
   }
 }

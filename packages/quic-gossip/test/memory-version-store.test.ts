@@ -1,4 +1,5 @@
 import fc from 'fast-check'
+import { pack, unpack } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { MemoryVersionStore, RangeSet } from '../src/testing/index.ts'
 
@@ -69,4 +70,42 @@ describe('MemoryVersionStore', () => {
     }
     expect(s.digest()).toBe(before)
   })
+
+  it('a summary claiming 2^52 items costs a bounded amount of work', () => {
+    const s = new MemoryVersionStore({ maxNeedsPerRound: 10_000 })
+    const summary = pack([['far', [[1, 2 ** 52]]]])
+    const started = performance.now()
+    const [plan] = s.needs([{ peer: 'x', summary }, { peer: 'y', summary }])
+    expect(performance.now() - started).toBeLessThan(2000)
+    const asked = unpack(plan?.needs ?? new Uint8Array(0)) as Array<[string, Array<[number, number]>]>
+    const total = asked.flatMap(([, r]) => r).reduce((n, [a, b]) => n + b - a + 1, 0)
+    expect(total).toBeGreaterThan(0)
+    expect(total).toBeLessThanOrEqual(10_000)
+  })
+
+  it('a summary of 50k disjoint ranges is planned in near-linear time', () => {
+    const s = new MemoryVersionStore()
+    const ranges = Array.from({ length: 50_000 }, (_, i) => [2 * i + 1, 2 * i + 1])
+    const started = performance.now()
+    s.needs([{ peer: 'x', summary: pack([['o', ranges]]) }, { peer: 'y', summary: pack([['o', ranges]]) }])
+    // the quadratic version took minutes; this allows a slow, loaded machine
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
+  it('needs of 100k ranges in reverse order are served in near-linear time', () => {
+    const s = new MemoryVersionStore()
+    for (let i = 0; i < 10; i++) s.write(new Uint8Array([i]))
+    const ranges = Array.from({ length: 100_000 }, (_, i) => [200_000 - 2 * i, 200_000 - 2 * i])
+    const started = performance.now()
+    expect([...s.serve(pack([[s.origin, [...ranges, [1, 10]]]]))]).toHaveLength(1)
+    expect(performance.now() - started).toBeLessThan(10_000)
+  })
+
+  it('intersect with a large set starts at the first overlapping range', () => {
+    const big = new RangeSet(Array.from({ length: 1000 }, (_, i) => [10 * i, 10 * i + 4] as [number, number]))
+    expect(new RangeSet([[23, 41]]).intersect(big).ranges()).toEqual([[23, 24], [30, 34], [40, 41]])
+    expect(new RangeSet([[100_000, 100_005]]).intersect(big).ranges()).toEqual([])
+    expect(new RangeSet().intersect(big).ranges()).toEqual([])
+  })
 })
+

@@ -48,6 +48,17 @@ describe('SWIM transport', () => {
   })
 })
 
+// Introduce a and b to each other, then broadcast from a until b has received something.
+async function pairAndDeliver (a: ClusterMember, b: ClusterMember): Promise<void> {
+  a.node.setMembers([{ addr: b.node.multiaddrs[0] ?? '' }])
+  b.node.setMembers([{ addr: a.node.multiaddrs[0] ?? '' }])
+  await waitFor(async () => {
+    const p = a.store.write(new Uint8Array([1]))
+    a.node.broadcast(MemoryVersionStore.keyOf(p), p)
+    return b.store.size > 0
+  }, { intervalMs: 100 })
+}
+
 describe('lifecycle', () => {
   it('a node can be stopped and started again', async () => {
     const a = await startMember(async (init) => await createGossipNode({ ...init, sync: { auto: false } }))
@@ -55,13 +66,7 @@ describe('lifecycle', () => {
     running.push(a, b)
     await a.node.stop()
     await a.node.start()
-    a.node.setMembers([{ addr: b.node.multiaddrs[0] ?? '' }])
-    b.node.setMembers([{ addr: a.node.multiaddrs[0] ?? '' }])
-    await waitFor(async () => {
-      const p = a.store.write(new Uint8Array([1]))
-      a.node.broadcast(MemoryVersionStore.keyOf(p), p)
-      return b.store.size > 0
-    }, { intervalMs: 100 })
+    await pairAndDeliver(a, b)
     expect(() => { b.node.broadcast('k', new Uint8Array(2 * 1024 * 1024)) }).toThrow(expect.objectContaining({ name: 'PayloadTooLargeError' }))
     await b.node.stop()
     expect(() => { b.node.broadcast('k', new Uint8Array(1)) }).toThrow(expect.objectContaining({ name: 'NotStartedError' }))
@@ -80,13 +85,7 @@ describe('metrics hooks', () => {
     const a = await startMember(factory)
     const b = await startMember(factory)
     running.push(a, b)
-    a.node.setMembers([{ addr: b.node.multiaddrs[0] ?? '' }])
-    b.node.setMembers([{ addr: a.node.multiaddrs[0] ?? '' }])
-    await waitFor(async () => {
-      const p = a.store.write(new Uint8Array([1]))
-      a.node.broadcast(MemoryVersionStore.keyOf(p), p)
-      return b.store.size > 0
-    }, { intervalMs: 100 })
+    await pairAndDeliver(a, b)
     await b.node.syncNow()
     for (const name of ['gossip_payloads_sent', 'gossip_payloads_received', 'gossip_payloads_delivered', 'gossip_bytes_sent', 'gossip_bytes_received', 'gossip_sync_rounds']) {
       expect(counts.get(name), name).toBeGreaterThan(0)

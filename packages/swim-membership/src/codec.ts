@@ -1,6 +1,6 @@
 import { MalformedPacketError, UnsupportedVersionError } from './errors.ts'
 import { MEMBER_STATES } from './types.ts'
-import type { MemberState } from './types.ts'
+import type { MemberInfo } from './types.ts'
 
 /**
  * The wire format (version 1), compact binary with LEB128 varints:
@@ -26,6 +26,12 @@ export const MAX_ID_BYTES = 256
 export const MAX_ADDR_BYTES = 512
 /** Largest accepted metadata or broadcast payload in one packet. */
 export const MAX_BLOB_BYTES = 65_000
+/**
+ * Generations and incarnations on the wire are below this (2^48: a millisecond clock reaches it
+ * in the year 10889). The ceiling leaves room to increment any accepted value and still encode it,
+ * so a hostile huge incarnation can't push ours past what peers accept.
+ */
+export const MAX_COUNTER = 2 ** 48
 
 /** The sender's identity, carried by every packet (replies go to this address, not the transport's). */
 export interface PacketSender {
@@ -53,13 +59,7 @@ export type Message =
   | { type: 'digest', hi: number, lo: number, count: number }
 
 /** A membership update: the state of one member at (generation, incarnation). */
-export interface Update {
-  id: string
-  addr: string
-  meta: Uint8Array
-  generation: number
-  incarnation: number
-  state: MemberState
+export interface Update extends MemberInfo {
   /** For suspicions: who suspects (Lifeguard counts independent confirmations). */
   from?: string
 }
@@ -101,6 +101,7 @@ export class ByteWriter {
     this.buf = next
   }
 
+  /** One byte. */
   u8 (v: number): void {
     this.ensure(1)
     this.buf[this.len++] = v & 0xff
@@ -117,17 +118,20 @@ export class ByteWriter {
     this.buf[this.len++] = v
   }
 
+  /** Length-prefixed bytes. */
   bytes (b: Uint8Array): void {
     this.varint(b.length)
     this.raw(b)
   }
 
+  /** Bytes as they are, no length. */
   raw (b: Uint8Array): void {
     this.ensure(b.length)
     this.buf.set(b, this.len)
     this.len += b.length
   }
 
+  /** A length-prefixed UTF-8 string. */
   str (s: string): void {
     // ASCII fast path (ids and addresses usually are): no intermediate buffer
     const n = s.length
@@ -146,6 +150,7 @@ export class ByteWriter {
     this.bytes(textEncoder.encode(s))
   }
 
+  /** The bytes written so far, as a right-sized copy. */
   finish (): Uint8Array {
     return this.buf.slice(0, this.len)
   }
@@ -324,6 +329,8 @@ export function decodePacket (bytes: Uint8Array): Packet {
     known: r.varint('sender known count')
   }
   if (sender.id === '' || sender.addr === '') throw new MalformedPacketError('Sender id and addr must not be empty')
+  counter(sender.generation, 'sender generation')
+  counter(sender.incarnation, 'sender incarnation')
   const to = r.str('receiver id', MAX_ID_BYTES)
   let message: Message
   switch (type) {
@@ -371,6 +378,8 @@ export function decodePacket (bytes: Uint8Array): Packet {
       meta: r.bytes('member meta', MAX_BLOB_BYTES)
     }
     if (u.id === '' || u.addr === '') throw new MalformedPacketError(`Update ${i} has an empty id or addr`)
+    counter(u.generation, `update ${i} generation`)
+    counter(u.incarnation, `update ${i} incarnation`)
     if (state === 'suspect') u.from = r.str('suspicion origin', MAX_ID_BYTES)
     updates.push(u)
   }
@@ -382,4 +391,8 @@ export function decodePacket (bytes: Uint8Array): Packet {
   }
   if (r.pos !== bytes.length) throw new MalformedPacketError(`${bytes.length - r.pos} trailing bytes after packet`)
   return { clusterId, sender, to, message, updates, broadcasts }
+}
+
+function counter (v: number, what: string): void {
+  if (v >= MAX_COUNTER) throw new MalformedPacketError(`${what} ${v} is over the ${MAX_COUNTER} ceiling`)
 }

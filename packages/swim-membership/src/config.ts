@@ -141,6 +141,8 @@ export function resolveConfig (input: SwimConfigInput = 'lan'): SwimConfig {
   } else {
     config = { ...lanConfig() }
     for (const [key, value] of Object.entries(input)) {
+      // a misspelt key would silently keep the default
+      if (!Object.hasOwn(config, key)) throw new InvalidConfigError(`Unknown config key "${key}"`)
       if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value
     }
   }

@@ -79,6 +79,7 @@ export class MemberTable {
   private probeIndex = 0
   private live = 0
 
+  /** Members known (any state), ourselves excluded. */
   get size (): number {
     return this.list.length
   }
@@ -88,10 +89,12 @@ export class MemberTable {
     return this.live
   }
 
+  /** The record of `id`, if known. */
   get (id: string): MemberRecord | undefined {
     return this.byId.get(id)
   }
 
+  /** Every record (do not mutate the array). */
   all (): readonly MemberRecord[] {
     return this.list
   }

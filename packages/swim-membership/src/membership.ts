@@ -1,7 +1,8 @@
 import { BroadcastQueue } from './broadcast-queue.ts'
+import { InvalidIdentityError } from './errors.ts'
 import { suspicionMinTimeout } from './config.ts'
 import type { SwimConfig } from './config.ts'
-import { encodeUpdate } from './codec.ts'
+import { encodeUpdate, MAX_COUNTER } from './codec.ts'
 import type { Update } from './codec.ts'
 import { hashString, isLive, MemberTable, memberDigest, supersedes } from './member-table.ts'
 import type { MemberRecord } from './member-table.ts'
@@ -62,8 +63,10 @@ export class Membership {
     const { id, addr } = init.identity
     const meta = init.identity.meta ?? new Uint8Array(0)
     validateIdentity(id, addr, meta, this.config.maxMetaSize)
+    const generation = init.generation ?? 0
+    if (!Number.isFinite(generation) || generation < 0 || generation >= MAX_COUNTER) throw new InvalidIdentityError(`Generation must be a number in 0..2^48, got ${generation}`)
     this.selfRec = {
-      id, addr, meta, incarnation: 0, generation: Math.max(0, Math.floor(init.generation ?? 0)), state: 'alive',
+      id, addr, meta, incarnation: 0, generation: Math.floor(generation), state: 'alive',
       changedAt: this.clock.now(), encoded: undefined, idHash: hashString(id), slot: -1
     }
     this.updates = new BroadcastQueue(this.config.maxBroadcastQueue)
@@ -218,6 +221,8 @@ export class Membership {
   /** Updates about ourselves: refute suspicion and death (Lifeguard: that costs health). */
   protected applySelfUpdate (u: Update, rt: Runtime): void {
     const self = this.selfRec
+    // decoded counters are below MAX_COUNTER; one that can't be exceeded can't be refuted either
+    if (u.generation + 1 >= MAX_COUNTER || u.incarnation + 1 >= MAX_COUNTER) return
     if (u.generation > self.generation) {
       // a newer generation of our id exists (our clock went back across a restart): supersede it
       self.generation = u.generation + 1

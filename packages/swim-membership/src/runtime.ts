@@ -21,14 +21,17 @@ export class AccumulatingRuntime implements Runtime {
   timers: ScheduledTimer[] = []
   notifications: Notification[] = []
 
+  /** Records a send. */
   send (addr: string, bytes: Uint8Array): void {
     this.sends.push({ addr, bytes })
   }
 
+  /** Records a timer request. */
   schedule (timer: Timer, afterMs: number): void {
     this.timers.push({ timer, afterMs })
   }
 
+  /** Records a notification. */
   notify (notification: Notification): void {
     this.notifications.push(notification)
   }

@@ -58,14 +58,17 @@ export interface Suspicion {
 export class SuspicionTracker {
   private readonly byId = new Map<string, Suspicion>()
 
+  /** The running suspicion of `id`, if any. */
   get (id: string): Suspicion | undefined {
     return this.byId.get(id)
   }
 
+  /** Ends the suspicion of `id` (refuted, or the member changed state). */
   delete (id: string): void {
     this.byId.delete(id)
   }
 
+  /** Suspicions running. */
   get size (): number {
     return this.byId.size
   }

@@ -55,21 +55,33 @@ export interface SwimEvents {
 
 /** A running SWIM member: the core on real timers over a transport. */
 export interface SwimNode extends TypedEventTarget<SwimEvents> {
+  /** This member's id. */
   readonly id: string
   /** The advertised address (known after `start` when binding port 0). */
   readonly addr: string
+  /** The resolved configuration (preset plus overrides). */
   readonly config: SwimConfig
   /** Packets rejected by the core (malformed, other cluster). */
   readonly packetErrors: number
+  /** Binds the transport (with `bind`), starts the timers and announces to the seeds. */
   start: (options?: AbortOptions) => Promise<void>
+  /** Stops at once without leaving (peers will find this member down); closes the transport. */
   stop: (options?: AbortOptions) => Promise<void>
+  /** Leaves gracefully; resolves once the leave was disseminated or `leaveTimeout` elapsed. */
   leave: (options?: AbortOptions) => Promise<void>
+  /** Comes back after a leave (or a false death) with a newer generation. */
   rejoin: () => void
+  /** Announces to bare addresses (ids not needed); they are kept as seeds. */
   join: (addrs: string[], options?: AbortOptions) => Promise<void>
+  /** Every other member known, with its state. */
   members: () => MemberInfo[]
+  /** This member as peers see it. */
   self: () => MemberInfo
+  /** Replaces this member's metadata and gossips it (incarnation + 1). */
   updateMeta: (meta: Uint8Array) => void
+  /** Piggybacks a small user broadcast on SWIM traffic (delivered once per key as `broadcast`). */
   broadcast: (key: string, payload: Uint8Array) => void
+  /** Lifeguard local health multiplier score (0 = healthy). */
   localHealth: () => number
 }
 

@@ -65,12 +65,13 @@ export async function createUdpTransport (bind: string, options?: AbortOptions):
       if (closed) return
       try {
         const { host: h, port: p } = parseHostPort(addr)
-        inFlight++
         socket.send(bytes, p, h, (err) => {
           if (err != null) sendErrors++
           // datagrams queued before close() (e.g. a leave) still go out
           if (--inFlight === 0 && closed) closeSocket()
         })
+        // counted only once queued: a send that throws (e.g. port 0) must not keep the socket open
+        inFlight++
       } catch {
         sendErrors++
       }

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodePacket, encodePacket, MESSAGE_TYPES, WIRE_VERSION } from '../src/codec.ts'
+import { decodePacket, encodePacket, MAX_COUNTER, MESSAGE_TYPES, WIRE_VERSION } from '../src/codec.ts'
 import type { Message, Packet } from '../src/codec.ts'
 import { makeCore, packet, update } from './helpers.ts'
 
@@ -11,13 +11,14 @@ const messages: Message[] = [
 ]
 
 const str = fc.string({ minLength: 1, maxLength: 40 })
+const counter = fc.integer({ min: 0, max: MAX_COUNTER - 1 })
 const arbPacket: fc.Arbitrary<Packet> = fc.record({
   clusterId: fc.integer({ min: 0, max: 0xffff_ffff }),
-  sender: fc.record({ id: str, addr: str, generation: fc.maxSafeNat(), incarnation: fc.nat(), known: fc.nat() }),
+  sender: fc.record({ id: str, addr: str, generation: counter, incarnation: counter, known: fc.nat() }),
   to: fc.string({ maxLength: 20 }),
   message: fc.constantFrom(...messages),
   updates: fc.array(fc.record({
-    id: str, addr: str, meta: fc.uint8Array({ maxLength: 64 }), generation: fc.maxSafeNat(), incarnation: fc.nat(),
+    id: str, addr: str, meta: fc.uint8Array({ maxLength: 64 }), generation: counter, incarnation: counter,
     state: fc.constantFrom('alive', 'suspect', 'down', 'left')
   }).map(u => (u.state === 'suspect' ? { ...u, from: 'x' } : u) as Packet['updates'][number]), { maxLength: 5 }),
   broadcasts: fc.array(fc.record({ key: str, payload: fc.uint8Array({ maxLength: 64 }) }), { maxLength: 3 })
@@ -87,5 +88,32 @@ describe('codec', () => {
     expect(() => { core.handleData(packet('a', { type: 'gossip' }, [update('y'), update('z', { meta: new Uint8Array(600) })]), rt) }).toThrow(expect.objectContaining({ name: 'MalformedPacketError' }))
     expect(JSON.stringify([core.members(), core.self(), core.digest()])).toBe(before)
     expect(rt.sends).toHaveLength(0)
+  })
+
+  it('rejects generations and incarnations at or over the ceiling (a refutation could not be encoded)', () => {
+    const { core, rt } = makeCore()
+    core.applyMembers([{ id: 'a', addr: 'addr-a', meta: new Uint8Array(0), incarnation: 0, generation: 1, state: 'alive' }], rt)
+    const before = JSON.stringify([core.members(), core.self(), core.digest()])
+    const huge = [MAX_COUNTER, Number.MAX_SAFE_INTEGER]
+    for (const v of huge) {
+      for (const u of [update('me', { state: 'suspect', incarnation: v, from: 'a' }), update('me', { generation: v }), update('a', { incarnation: v }), update('b', { generation: v })]) {
+        expect(() => { core.handleData(packet('a', { type: 'gossip' }, [u]), rt) }).toThrow(expect.objectContaining({ name: 'MalformedPacketError' }))
+      }
+      const sender = { id: 'a', addr: 'addr-a', generation: v, incarnation: 0, known: 1 }
+      expect(() => { core.handleData(packet('a', { type: 'gossip' }, [], { sender }), rt) }).toThrow(expect.objectContaining({ name: 'MalformedPacketError' }))
+    }
+    expect(JSON.stringify([core.members(), core.self(), core.digest()])).toBe(before)
+    expect(rt.sends).toHaveLength(0)
+    // just under the ceiling: accepted, but a value we could not exceed is not refuted
+    core.handleData(packet('a', { type: 'gossip' }, [update('me', { state: 'suspect', incarnation: MAX_COUNTER - 1, from: 'a' })]), rt)
+    expect(core.self().incarnation).toBe(0)
+    // every packet we send afterwards still encodes and decodes
+    for (const s of rt.takeSends()) expect(() => decodePacket(s.bytes)).not.toThrow()
+  })
+
+  it('a generation that is not a finite number in range is refused at construction', () => {
+    for (const generation of [Number.NaN, -1, Infinity, MAX_COUNTER]) {
+      expect(() => makeCore({}, 'me', generation)).toThrow(expect.objectContaining({ name: 'InvalidIdentityError' }))
+    }
   })
 })

@@ -20,6 +20,9 @@ describe('config', () => {
     expect(() => resolveConfig({ clusterId: 1.5 })).toThrow(/clusterId/)
     expect(() => resolveConfig({ maxPacketSize: 100 })).toThrow(/maxPacketSize/)
     expect(() => resolveConfig('nope' as 'lan')).toThrow(expect.objectContaining({ name: 'InvalidConfigError' }))
+    expect(() => resolveConfig({ probeInterval: Number.NaN })).toThrow(/probeInterval/)
+    expect(() => resolveConfig({ gossipNodes: -1 })).toThrow(/gossipNodes/)
+    expect(() => resolveConfig({ probeIntervall: 100 } as never)).toThrow(/Unknown config key "probeIntervall"/)
   })
 
   it('derived values match memberlist for N = 5, 100, 1000', () => {

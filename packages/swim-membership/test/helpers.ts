@@ -17,9 +17,9 @@ export class ManualClock {
 export const enc = new TextEncoder()
 
 /** A core named `me` at `addr-me` with a fresh runtime and manual clock. */
-export function makeCore (config: Partial<SwimConfig> = {}, id = 'me'): { core: SwimCore, rt: AccumulatingRuntime, clock: ManualClock } {
+export function makeCore (config: Partial<SwimConfig> = {}, id = 'me', generation = 1): { core: SwimCore, rt: AccumulatingRuntime, clock: ManualClock } {
   const clock = new ManualClock()
-  const core = new SwimCore({ identity: { id, addr: `addr-${id}`, meta: enc.encode(`meta-${id}`) }, config: { ...lanConfig(), ...config }, clock, random: seededRandom(42), generation: 1 })
+  const core = new SwimCore({ identity: { id, addr: `addr-${id}`, meta: enc.encode(`meta-${id}`) }, config: { ...lanConfig(), ...config }, clock, random: seededRandom(42), generation })
   const rt = new AccumulatingRuntime()
   return { core, rt, clock }
 }

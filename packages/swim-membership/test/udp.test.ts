@@ -74,6 +74,21 @@ describe('UDP driver on 127.0.0.1', () => {
     expect(c[0]!.members().map(m => m.id)).toEqual(['u1'])
   })
 
+  it('a send the socket refuses at once (port 0, bad host) is counted and does not keep the socket open', async () => {
+    const t = await createUdpTransport('127.0.0.1:0')
+    t.send('127.0.0.1:0', new Uint8Array([1]))
+    t.send('no-port', new Uint8Array([1]))
+    expect(t.sendErrors).toBe(2)
+    t.close()
+    // the port is free again only if close() really closed the socket
+    let again: Awaited<ReturnType<typeof createUdpTransport>> | undefined
+    await waitFor('the port to be free', () => {
+      void createUdpTransport(t.address).then(u => { if (again === undefined) again = u; else u.close() }, () => {})
+      return again !== undefined
+    })
+    again?.close()
+  })
+
   it('a user broadcast reaches every member', async () => {
     const c = await cluster(4)
     const got = new Set<number>()

@@ -5,11 +5,11 @@
 import { timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
 import { BodyTooLargeError, OverloadedError, UnauthorizedError, errorMessage, mapError } from '../errors.ts'
-import { parseJson, stringifyJson } from '../statement.ts'
+import { decodeUtf8, parseJson, stringifyJson } from '../statement.ts'
 import { registerDataRoutes } from './data-routes.ts'
 import { registerStreamRoutes } from './stream-routes.ts'
 import { registerInfoRoutes } from './info-routes.ts'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiServerInit } from '../api-server.ts'
 import type { ConcurrencyLimiter } from './concurrency.ts'
 import type { RouteContext } from './context.ts'
@@ -17,20 +17,32 @@ import type { RouteContext } from './context.ts'
 /** Builds the Fastify app for one listener. */
 export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: ConcurrencyLimiter): FastifyInstance {
   const logger = ctx.logger
-  const token = init.bearerToken != null ? Buffer.from(`Bearer ${init.bearerToken}`) : null
+  const token = init.bearerToken != null ? Buffer.from(init.bearerToken) : null
   const slots = new WeakMap<FastifyRequest, string>()
   const release = (req: FastifyRequest): void => {
     const route = slots.get(req)
     if (route != null) { slots.delete(req); limits.release(route) }
   }
 
-  const app = Fastify({ bodyLimit: init.bodyLimit ?? 16 * 1024 * 1024, forceCloseConnections: true, logger: false })
+  const app = Fastify({
+    bodyLimit: init.bodyLimit ?? 16 * 1024 * 1024,
+    forceCloseConnections: true,
+    logger: false,
+    // Errors raised before routing (a malformed `%` escape in the URL…) get the same JSON shape.
+    frameworkErrors: (err, _req, reply) => {
+      const r = reply as unknown as FastifyReply
+      void r.code(400).header('content-type', 'application/json').send(stringifyJson({ error: err.message }))
+    }
+  })
   app.removeAllContentTypeParsers()
   // Every body is JSON whatever its content type (Corrosion clients do not always set one).
-  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
-    const text = body as string
-    if (text.trim() === '') { done(null, undefined); return }
-    try { done(null, parseJson(text)) } catch (err) { done(err as Error, undefined) }
+  // Bytes are decoded strictly: invalid UTF-8 is refused rather than replaced by U+FFFD and stored.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      const text = decodeUtf8(body as Buffer)
+      if (text.trim() === '') { done(null, undefined); return }
+      done(null, parseJson(text))
+    } catch (err) { done(err as Error, undefined) }
   })
 
   app.addHook('onRequest', async (req, reply) => {
@@ -39,8 +51,10 @@ export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: C
       return reply.code(421).header('content-type', 'application/json').send(stringifyJson({ error: `this is endpoint "${init.endpointName}", not "${String(wanted)}"` }))
     }
     if (token != null) {
-      const got = Buffer.from(req.headers.authorization ?? '')
-      if (got.length !== token.length || !timingSafeEqual(got, token)) {
+      // The scheme is case-insensitive (RFC 7235), as in Corrosion's header parser; the token is exact.
+      const m = /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')
+      const got = Buffer.from(m?.[1] ?? '')
+      if (m == null || got.length !== token.length || !timingSafeEqual(got, token)) {
         return reply.code(401).header('content-type', 'application/json').send(stringifyJson({ error: new UnauthorizedError().message }))
       }
     }

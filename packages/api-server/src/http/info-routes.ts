@@ -1,5 +1,4 @@
 /** `GET /v1/health`, and Patina's additions `GET /v1/cluster/members` and `GET /v1/schema`. */
-import { InvalidRequestError } from '../errors.ts'
 import { intParam, numberParam } from './params.ts'
 import { sendError } from './context.ts'
 import type { FastifyInstance } from 'fastify'
@@ -7,6 +6,9 @@ import type { HealthFigures } from '../ports.ts'
 import type { RouteContext } from './context.ts'
 
 type Query = Record<string, string | string[] | undefined>
+
+/** Corrosion's exact body when no commit-lag sample exists. */
+export const NO_P99_LAG = 'no p99 lag information available'
 
 /** Registers the info routes. */
 export function registerInfoRoutes (app: FastifyInstance, ctx: RouteContext): void {
@@ -19,14 +21,18 @@ export function registerInfoRoutes (app: FastifyInstance, ctx: RouteContext): vo
       maxQueue = intParam(q, 'max_queue')
       queueSize = intParam(q, 'queue_size')
       failureStatus = intParam(q, 'failure_status') ?? 503
-      if (failureStatus < 100 || failureStatus > 599) throw new InvalidRequestError('failure_status must be an HTTP status (100-599)')
+      // As Corrosion: a status it cannot use falls back to 503.
+      if (failureStatus < 100 || failureStatus > 599) failureStatus = 503
     } catch (err) { return sendError(reply, err, 400) }
     let f: HealthFigures
     try {
-      f = ctx.cluster?.health() ?? { gaps: 0, members: 1, p99Lag: null, queueSize: 0 }
+      // Without a cluster nothing replicates, so the lag is truly zero.
+      f = ctx.cluster?.health() ?? { gaps: 0, members: 1, p99Lag: 0, queueSize: 0 }
     } catch (err) { return sendError(reply, err, 500) }
-    // No lag sample (an idle node) counts as no lag, unlike Corrosion which reports failure.
-    const lag = f.p99Lag ?? 0
+    // As Corrosion (an existing client may rely on it): no lag sample yet, e.g. on a node that has
+    // applied nothing from peers in the window, is reported as the failure status with this error.
+    if (f.p99Lag == null) return reply.code(failureStatus).send({ error: NO_P99_LAG })
+    const lag = f.p99Lag
     const unhealthy = (gapsMax != null && f.gaps > gapsMax) ||
       (maxQueue != null && f.queueSize > maxQueue) ||
       (lagMax != null && lag > lagMax && (queueSize == null || f.queueSize > queueSize))

@@ -163,6 +163,7 @@ export function buildCatalogModel (schema: SchemaInfo, init: { user: string, dat
       typtype: 'c', typcategory: 'C', typispreferred: 0, typisdefined: 1, typdelim: ',', typrelid: relid, typelem: 0, typarray: 0,
       typalign: 'd', typstorage: 'x', typnotnull: 0, typbasetype: 0, typtypmod: -1, typndims: 0, typcollation: 0
     })
+    add('pg_tables', { schemaname: 'public', tablename: t.name, tableowner: init.user, hasindexes: boolNum(hasIndex), hasrules: 0, hastriggers: boolNum(fkInvolved.has(t.name)), rowsecurity: 0 })
     add('information_schema.tables', {
       table_catalog: init.database, table_schema: 'public', table_name: t.name, table_type: 'BASE TABLE', is_insertable_into: 'YES', is_typed: 'NO'
     })
@@ -211,6 +212,7 @@ export function buildCatalogModel (schema: SchemaInfo, init: { user: string, dat
       add('pg_class', classRow(ixOid, name, 'i', pkCols.length, false, 0, CATALOG_OID.btree))
       add('pg_index', indexRow(ixOid, relid, pkCols.map((c) => attnum(c.name)), true, true))
       indexDefs.set(ixOid, `CREATE UNIQUE INDEX ${quoteIdent(name)} ON public.${quoteIdent(t.name)} USING btree (${cols.join(', ')})`)
+      add('pg_indexes', { schemaname: 'public', tablename: t.name, indexname: name, indexdef: indexDefs.get(ixOid) ?? null })
       add('pg_constraint', constraintRow(conOid, name, 'p', relid, ixOid, pkCols.map((c) => attnum(c.name))))
       constraintDefs.set(conOid, `PRIMARY KEY (${cols.join(', ')})`)
       addKeyUsage(init.database, t, name, 'PRIMARY KEY', pkCols.map((c) => c.name), add)
@@ -226,6 +228,7 @@ export function buildCatalogModel (schema: SchemaInfo, init: { user: string, dat
       add('pg_index', { ...indexRow(ixOid, relid, keys, parsed.unique, false), indpred: parsed.where })
       const where = parsed.where === null ? '' : ` WHERE (${parsed.where})`
       indexDefs.set(ixOid, `CREATE ${parsed.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(ix.name)} ON public.${quoteIdent(t.name)} USING btree (${parsed.columns.map((c) => c.text).join(', ')})${where}`)
+      add('pg_indexes', { schemaname: 'public', tablename: t.name, indexname: ix.name, indexdef: indexDefs.get(ixOid) ?? null })
     }
     for (const fk of parseForeignKeys(t)) {
       const target = tableOfName.get(fk.table)

@@ -82,7 +82,10 @@ const PG_CATALOG: Def = {
   pg_largeobject_metadata: 'oid:oid lomowner:oid lomacl:text[]',
   pg_db_role_setting: 'setdatabase:oid setrole:oid setconfig:text[]',
   pg_opclass: 'oid:oid opcmethod:oid opcname:name opcnamespace:oid opcowner:oid opcfamily:oid opcintype:oid opcdefault:bool opckeytype:oid',
-  pg_stat_activity: 'datid:oid datname:name pid:int4 usename:name application_name:text client_addr:text state:text query:text'
+  pg_stat_activity: 'datid:oid datname:name pid:int4 usename:name application_name:text client_addr:text state:text query:text',
+  // Views in PostgreSQL; rows here. Tools and ORMs list tables and indexes through them.
+  pg_tables: 'schemaname:name tablename:name tableowner:name tablespace:name hasindexes:bool hasrules:bool hastriggers:bool rowsecurity:bool',
+  pg_indexes: 'schemaname:name tablename:name indexname:name tablespace:name indexdef:text'
 }
 
 const INFORMATION_SCHEMA: Def = {

@@ -122,31 +122,6 @@ export class PgServerStateError extends Error {
   }
 }
 
-/** The error name → SQLSTATE table. Names are matched first; SQLite messages refine the rest. */
-const byName: Readonly<Record<string, string>> = {
-  PgProtocolError: '08P01',
-  PgAuthError: '28P01',
-  PgUnsupportedError: '0A000',
-  PgTransactionAbortedError: '25P02',
-  PgParameterError: '22P02',
-  PgUnknownObjectError: '26000',
-  PgDuplicateObjectError: '42P05',
-  PgQueryCanceledError: '57014',
-  AbortError: '57014',
-  TimeoutError: '57014',
-  StatementNotReadonlyError: '25006',
-  SqlSyntaxError: '42601',
-  UnknownTableError: '42P01',
-  NoSuchTableError: '42P01',
-  UnknownColumnError: '42703',
-  NoSuchColumnError: '42703',
-  UniqueViolationError: '23505',
-  ConstraintViolationError: '23000',
-  InvalidStatementError: '42601',
-  ParameterError: '22P02',
-  SchemaError: '42P16'
-}
-
 /** SQLite error texts, in order; the first match wins. */
 const byMessage: ReadonlyArray<readonly [RegExp, string]> = [
   [/no such table/i, '42P01'],
@@ -166,8 +141,9 @@ const byMessage: ReadonlyArray<readonly [RegExp, string]> = [
 ]
 
 /**
- * The SQLSTATE for an error: by our own `Pg*` error names, then by the SQLite message text, then by
- * the package's `errorStatus` table, else `XX000` (internal error).
+ * The SQLSTATE for an error: an explicit `sqlState`, then our own `Pg*` names, then the SQLite
+ * message text (it refines a store's generic `SqlError`), then the package's one `errorStatus`
+ * table (`src/errors.ts`), else `XX000` (internal error).
  */
 export function sqlStateOf (err: unknown): string {
   if (err != null && typeof err === 'object') {
@@ -175,13 +151,13 @@ export function sqlStateOf (err: unknown): string {
     if (typeof e.sqlState === 'string' && /^[0-9A-Z]{5}$/.test(e.sqlState)) return e.sqlState
     const name = typeof e.name === 'string' ? e.name : ''
     // Our own errors are exact; a store's generic SQL error is refined by the SQLite message.
-    if (name.startsWith('Pg') && byName[name] !== undefined) return byName[name]
+    const mapped = errorStatus[name]?.sqlstate
+    if (name.startsWith('Pg') && mapped !== undefined) return mapped
     const message = typeof e.message === 'string' ? e.message : ''
     for (const [pattern, code] of byMessage) {
       if (pattern.test(message)) return code
     }
-    const code = byName[name] ?? errorStatus[name]?.sqlstate
-    if (code !== undefined) return code
+    if (mapped !== undefined) return mapped
   }
   return 'XX000'
 }

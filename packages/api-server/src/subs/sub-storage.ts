@@ -33,8 +33,11 @@ export interface SubStorage {
   load(): PersistedSubscription[]
   /** Records a new subscription with its initial rows. */
   create(sub: PersistedSubscription): void
-  /** Records one evaluation's effect: changes appended, rows replaced, old changes pruned. */
-  commit(id: string, changes: readonly StoredChange[], nextRowid: number, minChangeId: number): void
+  /**
+   * Records one evaluation's effect: changes appended, rows written (`cells` null = deleted; the
+   * held cells, hidden key columns included), old changes pruned.
+   */
+  commit(id: string, changes: readonly StoredChange[], rows: ReadonlyArray<{ rowid: number, cells: SqlValue[] | null }>, nextRowid: number, minChangeId: number): void
   remove(id: string): void
   close(): void
 }
@@ -92,14 +95,14 @@ export function openSubStorage (dataDir: string): SubStorage {
         for (const r of sub.rows) upRow.run(sub.id, r.rowid, pack(r.cells))
       })
     },
-    commit (id, changes, nextRowid, minChangeId) {
+    commit (id, changes, rows, nextRowid, minChangeId) {
       if (changes.length === 0) return
       tx(() => {
-        for (const c of changes) {
-          if (c.type === 'delete') delRow.run(id, c.rowid)
-          else upRow.run(id, c.rowid, pack(c.cells))
-          insChange.run(id, c.changeId, c.type, c.rowid, pack(c.cells))
+        for (const r of rows) {
+          if (r.cells == null) delRow.run(id, r.rowid)
+          else upRow.run(id, r.rowid, pack(r.cells))
         }
+        for (const c of changes) insChange.run(id, c.changeId, c.type, c.rowid, pack(c.cells))
         prune.run(id, minChangeId)
         updSub.run(nextRowid, changes[changes.length - 1]?.changeId ?? 0, id)
       })

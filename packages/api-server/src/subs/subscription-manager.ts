@@ -4,11 +4,11 @@
  * changed, removes idle subscriptions, and restores persisted ones on start.
  */
 import { SubscriptionNotFoundError, errorMessage } from '../errors.ts'
-import { encodeRow, encodeValue, stringifyJson } from '../statement.ts'
+import { expandSql } from './expand-sql.ts'
 import { analyzeQuery } from './query-tables.ts'
 import { Subscription, defaultQueryLimits } from './subscription.ts'
 import type { QueryLimits } from './subscription.ts'
-import type { ApiStore, CommitEvent, SqlValue, Statement } from '../ports.ts'
+import type { ApiStore, CommitEvent, Statement } from '../ports.ts'
 import type { SubStorage } from './sub-storage.ts'
 import type { ApiLogger } from '../logger.ts'
 
@@ -49,11 +49,12 @@ export interface SubscriptionManager {
   stop(): void
 }
 
-/** The dedup key of a statement: its SQL and parameters. */
+/**
+ * The dedup key of a statement: its SQL with the parameters expanded into it, as Corrosion keys
+ * subscriptions (see `expand-sql.ts`).
+ */
 export function statementKey (s: Statement): string {
-  const p = s.params
-  const params = p == null ? null : Array.isArray(p) ? encodeRow(p as SqlValue[]) : Object.entries(p as Record<string, SqlValue>).map(([k, v]) => [k, encodeValue(v)])
-  return stringifyJson([s.sql.trim(), params])
+  return expandSql(s).trim()
 }
 
 /** Creates the manager. */

@@ -4,10 +4,13 @@
  * row-local query re-reads only the changed keys (`incremental.ts`); any other query re-runs in
  * full and is diffed against the held rows ({@link diffRows}).
  */
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
+import { seahashHex } from './seahash.ts'
 import { ChangesPurgedError, InvalidRequestError, errorMessage } from '../errors.ts'
 import { encodeRow, stringifyJson } from '../statement.ts'
 import { cellsKey, diffRows } from './row-diff.ts'
+import { expandSql } from './expand-sql.ts'
+import { hiddenCount, hiddenKeysResolved, withHiddenKeys } from './hidden-keys.ts'
 import { applyKeyed, incrementalPlan, indexRows, keyIsJsonSafe, keyedStatement } from './incremental.ts'
 import type { IncrementalPlan, KeyedRows } from './incremental.ts'
 import type { ApiStore, ColumnInfo, SchemaInfo, SqlValue, Statement } from '../ports.ts'
@@ -79,9 +82,9 @@ export function errorLine (message: string): string {
   return stringifyJson({ error: message }) + '\n'
 }
 
-/** The `corro-query-hash` of a SQL text: 16 hex chars. */
+/** The `corro-query-hash` of a (parameter-expanded) SQL text: its SeaHash, 16 hex chars, as Corrosion. */
 export function queryHash (sql: string): string {
-  return createHash('sha256').update(sql).digest('hex').slice(0, 16)
+  return seahashHex(sql)
 }
 
 /** Column index lists to key rows by, most specific first (see `row-diff.ts`). */
@@ -159,6 +162,10 @@ export class Subscription {
   private keyed: KeyedRows | null = null
   private readonly pendingKeys = new Map<string, SqlValue[]>()
   private pendingFull = false
+  /** What runs: the statement, or it with hidden primary-key columns prepended (`hidden-keys.ts`). */
+  private evalStatement: Statement
+  /** Leading result columns that are hidden keys, never sent to clients. */
+  private hidden = 0
 
   constructor (init: SubscriptionInit) {
     this.store = init.store
@@ -166,15 +173,19 @@ export class Subscription {
     this.statement = init.statement
     this.tables = init.tables
     this.retainChanges = init.retainChanges
-    this.hash = queryHash(init.statement.sql)
+    this.hash = queryHash(expandSql(init.statement))
     this.now = init.now
     this.rowLocal = init.rowLocal ?? false
     this.limits = init.limits ?? defaultQueryLimits
     this.idleSince = init.now()
+    this.evalStatement = init.statement
+    const keys = withHiddenKeys(init.statement, init.tables, this.rowLocal, this.store.schema())
     const r = init.restored
     if (r != null) {
       this.id = r.id
       this.columns = r.columns
+      this.hidden = hiddenCount(r.columns)
+      if (this.hidden > 0 && keys != null) this.evalStatement = keys.statement
       for (const row of r.rows) this.byRowid.set(row.rowid, row)
       this.nextRowid = r.nextRowid
       this.lastChangeId = r.lastChangeId
@@ -182,7 +193,15 @@ export class Subscription {
       return
     }
     this.id = randomUUID()
-    const run = runQuery(this.store, this.statement, this.limits)
+    let run: QueryRun | null = null
+    if (keys != null) {
+      try {
+        run = runQuery(this.store, keys.statement, this.limits)
+        if (hiddenKeysResolved(run.columns, keys)) this.evalStatement = keys.statement
+        else run = null
+      } catch { run = null }
+    }
+    run ??= runQuery(this.store, this.statement, this.limits)
     this.evalTime = run.time
     this.learnColumns(run.columns)
     for (const cells of run.rows) {
@@ -192,8 +211,14 @@ export class Subscription {
     this.storage?.create(this.persisted())
   }
 
-  /** The current result rows with their row ids, in result order. */
-  get rows (): SubRow[] { return [...this.byRowid.values()] }
+  /** The current result rows with their row ids, in result order (as clients see them). */
+  get rows (): SubRow[] {
+    const h = this.hidden
+    return [...this.byRowid.values()].map(r => h === 0 ? r : { rowid: r.rowid, cells: r.cells.slice(h) })
+  }
+
+  /** The result columns as clients see them. */
+  get visibleColumns (): string[] { return this.columns.slice(this.hidden) }
 
   /** Number of attached clients. */
   get listenerCount (): number { return this.listeners.size }
@@ -202,12 +227,13 @@ export class Subscription {
   get minChangeId (): number { return this.retained[0]?.changeId ?? this.lastChangeId + 1 }
 
   private persisted (): PersistedSubscription {
-    return { id: this.id, statement: this.statement, columns: this.columns, rows: this.rows, changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
+    return { id: this.id, statement: this.statement, columns: this.columns, rows: [...this.byRowid.values()], changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
   }
 
   private learnColumns (columns: ColumnInfo[]): void {
     const schema = this.store.schema()
     this.columns = columns.map(c => c.name)
+    this.hidden = hiddenCount(this.columns)
     this.keys = keyCandidates(columns, schema)
     this.plan = incrementalPlan(this.rowLocal, this.tables, columns, schema)
     this.keysKnown = true
@@ -240,7 +266,7 @@ export class Subscription {
     let diff: { changes: RowDiffChange[], nextRowid: number } | null = null
     if (!full && this.plan != null) {
       try {
-        const fresh = runQuery(this.store, keyedStatement(this.statement, this.columns.length, this.plan, keys), this.limits)
+        const fresh = runQuery(this.store, keyedStatement(this.evalStatement, this.columns.length, this.plan, keys), this.limits)
         this.keyed ??= indexRows(this.byRowid, this.plan)
         diff = applyKeyed(this.keyed, this.plan, keys, fresh.rows, this.nextRowid)
       } catch {
@@ -250,10 +276,18 @@ export class Subscription {
       }
     }
     if (diff == null) {
-      const run = runQuery(this.store, this.statement, this.limits)
+      let run: QueryRun
+      try {
+        run = runQuery(this.store, this.evalStatement, this.limits)
+      } catch (err) {
+        // The hidden-key form stopped working (e.g. the schema changed): run the statement itself.
+        if (this.evalStatement === this.statement) throw err
+        this.evalStatement = this.statement
+        run = runQuery(this.store, this.statement, this.limits)
+      }
       const names = run.columns.map(c => c.name)
       if (!this.keysKnown || names.join('\u0000') !== this.columns.join('\u0000')) this.learnColumns(run.columns)
-      const d = diffRows(this.rows, run.rows, this.keys, this.nextRowid)
+      const d = diffRows([...this.byRowid.values()], run.rows, this.keys, this.nextRowid)
       this.byRowid = new Map(d.rows.map(r => [r.rowid, r]))
       this.keyed = null
       diff = d
@@ -261,10 +295,11 @@ export class Subscription {
     this.nextRowid = diff.nextRowid
     this.evalTime = (performance.now() - t0) / 1000
     if (diff.changes.length === 0) return []
-    const events: StoredChange[] = diff.changes.map(c => ({ ...c, changeId: ++this.lastChangeId }))
+    const h = this.hidden
+    const events: StoredChange[] = diff.changes.map(c => ({ ...c, cells: h === 0 ? c.cells : c.cells.slice(h), changeId: ++this.lastChangeId }))
     this.retained.push(...events)
     if (this.retained.length > this.retainChanges) this.retained.splice(0, this.retained.length - this.retainChanges)
-    this.storage?.commit(this.id, events, this.nextRowid, this.minChangeId)
+    this.storage?.commit(this.id, events, diff.changes.map(c => ({ rowid: c.rowid, cells: c.type === 'delete' ? null : c.cells })), this.nextRowid, this.minChangeId)
     if (this.listeners.size > 0) {
       let text = ''
       for (const e of events) text += changeLine(e)
@@ -291,7 +326,7 @@ export class Subscription {
       }
       for (const c of this.retained) if (c.changeId > from) text += changeLine(c)
     } else if (options.skipRows !== true) {
-      text += stringifyJson({ columns: this.columns }) + '\n'
+      text += stringifyJson({ columns: this.visibleColumns }) + '\n'
       for (const r of this.rows) text += stringifyJson({ row: [r.rowid, encodeRow(r.cells)] }) + '\n'
       text += stringifyJson({ eoq: { time: this.evalTime, change_id: this.lastChangeId } }) + '\n'
     }

@@ -110,4 +110,13 @@ describe('emulated catalog', () => {
   it('throws SQLite errors for what it cannot answer', () => {
     expect(() => all('SELECT * FROM pg_catalog.pg_no_such_table')).toThrow(/no such table/)
   })
+
+  it('lists tables and indexes through pg_tables and pg_indexes', () => {
+    expect(all("SELECT tablename, tableowner, hasindexes FROM pg_catalog.pg_tables WHERE schemaname = 'public' ORDER BY tablename").rows)
+      .toEqual([['posts', 'alice', 1], ['users', 'alice', 1]])
+    expect(all("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'users' ORDER BY indexname").rows).toEqual([
+      ['users_email', 'CREATE UNIQUE INDEX users_email ON public.users USING btree (email)'],
+      ['users_pkey', 'CREATE UNIQUE INDEX users_pkey ON public.users USING btree (id)']
+    ])
+  })
 })

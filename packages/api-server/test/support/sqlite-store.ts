@@ -41,7 +41,8 @@ const LOG = 'temp.__api_log'
 const MAX_PK = 8
 
 function toBindable (v: SqlValue): unknown {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+  // An integral number beyond 64 bits (JSON 1e20) can only be a REAL.
+  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) < 2 ** 63) return BigInt(v)
   if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   return v
 }

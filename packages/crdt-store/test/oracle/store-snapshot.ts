@@ -39,9 +39,16 @@ export function changeRows (store: CrdtStore, where = ''): string[] {
     .sort()
 }
 
-/** Tables and changes of a store. */
+/** Tables and changes of a store. Throws if `crsql_changes` lists one cell twice. */
 export function snapshot (store: CrdtStore): StoreSnapshot {
   const tables: Record<string, string[][]> = {}
   for (const t of store.schema().tables) tables[t.name] = tableRows(store, t.name)
-  return { tables, changes: changeRows(store) }
+  const changes = changeRows(store)
+  const seen = new Set<string>()
+  for (const c of changes) {
+    const cell = c.split('|').slice(0, 3).join('|')
+    if (seen.has(cell)) throw new Error(`crsql_changes lists the cell ${cell} more than once`)
+    seen.add(cell)
+  }
+  return { tables, changes }
 }

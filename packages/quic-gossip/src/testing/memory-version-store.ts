@@ -13,6 +13,11 @@ export interface MemoryVersionStoreInit {
   maxChunkBytes?: number
   /** Needs are split into blocks of this many sequence numbers to spread them across peers. Default 512. */
   blockSize?: number
+  /**
+   * Most sequence numbers requested in one round; the rest waits for the next. Bounds the work a
+   * hostile summary (claiming e.g. 2^52 items) can cause. Default 1,000,000.
+   */
+  maxNeedsPerRound?: number
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false })
@@ -65,6 +70,7 @@ export class MemoryVersionStore implements SyncPort {
   readonly #held = new Map<string, RangeSet>()
   readonly #maxChunkBytes: number
   readonly #blockSize: number
+  readonly #maxNeedsPerRound: number
   #seq = 0
   #count = 0
 
@@ -72,6 +78,7 @@ export class MemoryVersionStore implements SyncPort {
     this.origin = init.origin ?? randomUUID()
     this.#maxChunkBytes = init.maxChunkBytes ?? 64 * 1024
     this.#blockSize = init.blockSize ?? 512
+    this.#maxNeedsPerRound = init.maxNeedsPerRound ?? 1_000_000
   }
 
   /** Encode one item as a broadcast payload. */
@@ -152,10 +159,12 @@ export class MemoryVersionStore implements SyncPort {
     return h.digest('hex')
   }
 
+  /** The version vector: per origin, the ranges of sequence numbers held. */
   summary (): Uint8Array {
     return encodeVector(this.#held)
   }
 
+  /** What to fetch from whom: missing ranges cut into blocks, each given to one peer that has it (least loaded first). */
   needs (remotes: RemoteSummary[]): PeerNeeds[] {
     const missing = remotes.map((r) => {
       const theirs = vectorOf(r.summary, 'summary')
@@ -169,13 +178,19 @@ export class MemoryVersionStore implements SyncPort {
     const assigned = remotes.map(() => new Map<string, RangeSet>())
     const load = remotes.map(() => 0)
     const origins = new Set(missing.flatMap((m) => [...m.keys()]))
+    let budget = this.#maxNeedsPerRound
     for (const origin of origins) {
+      if (budget <= 0) break
+      // added in order of start, so every addRange takes RangeSet's append fast path
+      const all = missing.flatMap((m) => m.get(origin)?.ranges() ?? []).sort((a, b) => a[0] - b[0])
       const union = new RangeSet()
-      for (const m of missing) for (const [s, e] of m.get(origin)?.ranges() ?? []) union.addRange(s, e)
+      for (const [s, e] of all) union.addRange(s, e)
       // cut into blocks, give each block to the least-loaded peers that hold it (disjointly)
       for (const [s, e] of union.ranges()) {
-        for (let b = s; b <= e; b += this.#blockSize) {
-          let rest = new RangeSet([[b, Math.min(e, b + this.#blockSize - 1)]])
+        for (let b = s; b <= e && budget > 0; b += this.#blockSize) {
+          const end = Math.min(e, b + Math.min(this.#blockSize, budget) - 1)
+          budget -= end - b + 1
+          let rest = new RangeSet([[b, end]])
           const order = remotes.map((_, i) => i).sort((x, y) => (load[x] ?? 0) - (load[y] ?? 0))
           for (const i of order) {
             if (rest.count() === 0) break
@@ -195,6 +210,7 @@ export class MemoryVersionStore implements SyncPort {
     return remotes.map((r, i) => ({ peer: r.peer, needs: (assigned[i]?.size ?? 0) > 0 ? encodeVector(assigned[i] as Map<string, RangeSet>) : new Uint8Array(0) }))
   }
 
+  /** The wanted items that are held, in chunks of at most `maxChunkBytes` (one oversized item goes alone). */
   * serve (needs: Uint8Array): Iterable<Uint8Array> {
     const want = vectorOf(needs, 'needs')
     let batch: Array<[string, number, Uint8Array]> = []
@@ -220,6 +236,7 @@ export class MemoryVersionStore implements SyncPort {
     if (batch.length > 0) yield packr.pack(batch)
   }
 
+  /** Stores every item of a served chunk; a malformed chunk throws `MalformedFrameError` and stores nothing. */
   apply (chunk: Uint8Array): void {
     const v = decodeOrThrow(chunk, 'chunk')
     if (!Array.isArray(v)) throw new MalformedFrameError('chunk must be an array')

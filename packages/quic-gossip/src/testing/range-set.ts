@@ -10,7 +10,8 @@ export class RangeSet {
 
   constructor (ranges: readonly Range[] = []) {
     this.#r = []
-    for (const [s, e] of ranges) this.addRange(s, e)
+    // sorted first, so each range takes addRange's append fast path: O(n log n) for any input order
+    for (const [s, e] of [...ranges].sort((a, b) => a[0] - b[0])) this.addRange(s, e)
   }
 
   /** The ranges, sorted (do not mutate). */
@@ -44,6 +45,18 @@ export class RangeSet {
     return false
   }
 
+  // index of the first range whose end is >= n (ranges.length when none)
+  #firstEndingAtOrAfter (n: number): number {
+    let lo = 0
+    let hi = this.#r.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((this.#r[mid] as Range)[1] < n) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+
   /** Add one integer. */
   add (n: number): void {
     this.addRange(n, n)
@@ -58,8 +71,9 @@ export class RangeSet {
       this.#r.push([s, e])
       return
     }
-    if (s >= last[0] && s <= last[1] + 1 && e >= last[1]) {
-      last[1] = e
+    if (s >= last[0] && s <= last[1] + 1) {
+      // overlapping or adjacent to the last range: extend it, or nothing to do when inside it
+      if (e > last[1]) last[1] = e
       return
     }
     const out: Range[] = []
@@ -105,8 +119,12 @@ export class RangeSet {
     const out = new RangeSet()
     const a = this.#r
     const b = other.ranges()
+    const first = a[0]
+    if (first == null) return out
+    // start at the first of `other`'s ranges that can overlap (binary search): intersecting a
+    // small set with a large one costs O(log n + overlap), not O(n)
     let i = 0
-    let j = 0
+    let j = other.#firstEndingAtOrAfter(first[0])
     while (i < a.length && j < b.length) {
       const [as, ae] = a[i] as Range
       const [bs, be] = b[j] as Range

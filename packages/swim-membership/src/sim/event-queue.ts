@@ -3,10 +3,12 @@ export class EventQueue<T> {
   private readonly heap: Array<{ at: number, seq: number, value: T }> = []
   private seq = 0
 
+  /** Events queued. */
   get size (): number {
     return this.heap.length
   }
 
+  /** Queues `value` at virtual time `at` (ties keep insertion order). */
   push (at: number, value: T): void {
     const h = this.heap
     h.push({ at, seq: this.seq++, value })
@@ -21,10 +23,12 @@ export class EventQueue<T> {
     }
   }
 
+  /** Time of the earliest event, if any. */
   peekAt (): number | undefined {
     return this.heap[0]?.at
   }
 
+  /** Removes and returns the earliest event. */
   pop (): { at: number, value: T } | undefined {
     const h = this.heap
     const top = h[0]

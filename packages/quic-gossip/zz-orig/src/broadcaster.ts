@@ -1,0 +1,344 @@
+import type { Connection, Stream } from '@libp2p/interface'
+import { BroadcastScheduler } from './broadcast-scheduler.ts'
+import type { PeerView } from './broadcast-scheduler.ts'
+import { Tag, encodeMessage } from './codec.ts'
+import type { BatchItem } from './codec.ts'
+import { PayloadTooLargeError, UnknownTagError } from './errors.ts'
+import { OutboundLink } from './link.ts'
+import type { NodeContext } from './node-context.ts'
+import type { PeerTable } from './peer-table.ts'
+import { SeenCache } from './seen-cache.ts'
+import { TokenBucket } from './token-bucket.ts'
+
+/** Protocol id of the broadcast stream. */
+export const BROADCAST_PROTOCOL = '/patina/broadcast/1.0.0'
+
+/** Broadcast tuning (all optional in {@link GossipInit}). */
+export interface BroadcastInit {
+  /** Budget multiplier λ: at most `ceil(λ·log10(N+1))` sends per payload per node. Default 4. */
+  lambda?: number
+  /** Peers per round; the first round goes at once, nearest RTT ring first. Default 3. */
+  fanout?: number
+  /** Delay unit between re-send rounds (round r waits r units). Default 10 ms. */
+  resendIntervalMs?: number
+  /** Payloads held for (re-)sending; past it the most-sent is dropped. Default 20000. */
+  maxQueue?: number
+  /** Queue length above which `broadcast()` returns false. Default 0.8 × maxQueue. */
+  highWaterMark?: number
+  /** A peer's batch is flushed once it reaches this size. Default 64 KiB. */
+  maxBatchBytes?: number
+  /** Payload bytes sent per second, all peers together. Default 64 MiB/s. */
+  rateBytesPerSec?: number
+  /** Keys remembered for duplicate suppression. Default 200000. */
+  seenCacheSize?: number
+  /** Largest payload `broadcast()` accepts. Default 1 MiB. */
+  maxPayloadBytes?: number
+  /** Bytes buffered per outbound link before frames are dropped. Default 8 MiB. */
+  maxLinkBufferBytes?: number
+  /** Skip an item's remaining re-send rounds after this many duplicates of it arrived (0 = never). Default 0. */
+  stopAfterDuplicates?: number
+}
+
+/** Metadata passed with a delivered payload. */
+export interface PayloadMeta {
+  key: string
+  /** Peer id of the neighbour that sent it. */
+  from: string
+}
+
+/** Receives each new payload once; return `false` for "not new to me" (no re-broadcast). */
+export type PayloadHandler = (payload: Uint8Array, meta: PayloadMeta) => boolean | undefined | void
+
+// After a failed dial, frames for that peer are dropped for this long instead of re-dialing.
+const REDIAL_BACKOFF_MS = 1000
+// Items dropped on the way to an unreachable peer are re-queued for other peers this many times.
+const MAX_RETRIES = 2
+// A re-send may run up to this much after its due time when that lets it share an armed timer,
+// which saves re-arming a timer per received item.
+const TIMER_SLACK_MS = 2
+// How soon to look again when every link is congested.
+const CONGESTION_RECHECK_MS = 5
+
+/** Epidemic broadcast over {@link BROADCAST_PROTOCOL}. */
+export class Broadcaster {
+  readonly #ctx: NodeContext
+  readonly #peers: PeerTable
+  readonly #cfg: Required<BroadcastInit>
+  readonly #scheduler: BroadcastScheduler
+  readonly #seen: SeenCache
+  readonly #bucket: TokenBucket
+  readonly #handlers = new Set<PayloadHandler>()
+  readonly #links = new Map<string, OutboundLink>()
+  readonly #failedAt = new Map<string, number>()
+  readonly #batches = new Map<string, { items: BatchItem[], bytes: number }>()
+  // hint bytes per holder list: the sends of one round share one list, so encode it once
+  #hintCache = new WeakMap<readonly string[], Uint8Array>()
+  #flushScheduled = false
+  #timer: ReturnType<typeof setTimeout> | undefined
+  #timerAt = Infinity
+  #waiters: Array<() => void> = []
+  #running = false
+  // key → times re-queued after a drop (bounded: cleared when it grows large)
+  readonly #retries = new Map<string, number>()
+
+  constructor (ctx: NodeContext, peers: PeerTable, cfg: Required<BroadcastInit>) {
+    this.#ctx = ctx
+    this.#peers = peers
+    this.#cfg = cfg
+    this.#scheduler = new BroadcastScheduler({
+      lambda: cfg.lambda, fanout: cfg.fanout, resendIntervalMs: cfg.resendIntervalMs, maxQueue: cfg.maxQueue, random: ctx.random,
+      stopAfterDuplicates: cfg.stopAfterDuplicates
+    })
+    this.#seen = new SeenCache(cfg.seenCacheSize)
+    this.#bucket = new TokenBucket(cfg.rateBytesPerSec, Math.max(cfg.rateBytesPerSec / 10, cfg.maxPayloadBytes), performance.now())
+  }
+
+  /** Payloads queued for (re-)sending. */
+  get queued (): number {
+    return this.#scheduler.size
+  }
+
+  /** Open outbound links. */
+  get links (): number {
+    return this.#links.size
+  }
+
+  /** Begin broadcasting. */
+  start (): void {
+    this.#running = true
+  }
+
+  /** Stop broadcasting and close outbound links. */
+  stop (): void {
+    this.#running = false
+    if (this.#timer != null) clearTimeout(this.#timer)
+    this.#timer = undefined
+    this.#timerAt = Infinity
+    this.#scheduler.clear()
+    this.#batches.clear()
+    this.#retries.clear()
+    for (const link of [...this.#links.values()]) link.close()
+    this.#links.clear()
+    for (const w of this.#waiters.splice(0)) w()
+  }
+
+  /** Close links to peers that left the alive set, or whose address changed. */
+  prune (): void {
+    for (const [peer, link] of [...this.#links]) {
+      const addr = this.#peers.addrOf(peer)
+      if (addr == null || !addr.equals(link.target)) link.close()
+    }
+    for (const peer of [...this.#failedAt.keys()]) if (!this.#peers.has(peer)) this.#failedAt.delete(peer)
+  }
+
+  /** Register a payload handler; returns its unsubscribe function. */
+  onPayload (handler: PayloadHandler): () => void {
+    this.#handlers.add(handler)
+    return () => { this.#handlers.delete(handler) }
+  }
+
+  /** Originate a payload. False = above the high-water mark; slow down. */
+  broadcast (key: string, payload: Uint8Array): boolean {
+    if (payload.byteLength > this.#cfg.maxPayloadBytes) {
+      throw new PayloadTooLargeError(`payload of ${payload.byteLength} bytes exceeds broadcast.maxPayloadBytes (${this.#cfg.maxPayloadBytes})`)
+    }
+    this.#seen.add(key)
+    const dropped = this.#scheduler.enqueue(key, payload, performance.now())
+    if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
+    this.#pump()
+    return this.#scheduler.size < this.#cfg.highWaterMark
+  }
+
+  /** Resolves once the queue is below its high-water mark. */
+  async waitForCapacity (options?: { signal?: AbortSignal }): Promise<void> {
+    options?.signal?.throwIfAborted()
+    if (this.#scheduler.size < this.#cfg.highWaterMark || !this.#running) return
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { reject(options?.signal?.reason) }
+      options?.signal?.addEventListener('abort', onAbort, { once: true })
+      this.#waiters.push(() => {
+        options?.signal?.removeEventListener('abort', onAbort)
+        resolve()
+      })
+    })
+  }
+
+  /** Mark a key as seen without delivering it (e.g. the store got it through sync). */
+  markSeen (key: string): void {
+    this.#seen.add(key)
+  }
+
+  /** Serve one inbound broadcast stream until it ends. */
+  async handleInbound (stream: Stream, connection: Connection): Promise<void> {
+    let admitted
+    try {
+      admitted = await this.#ctx.accept(stream, connection, BROADCAST_PROTOCOL)
+    } catch (err) {
+      this.#ctx.reject(err, 'broadcast handshake', connection.remotePeer.toString())
+      return
+    }
+    const { fs, remotePeer } = admitted
+    try {
+      while (true) {
+        const msg = await fs.next()
+        if (msg == null) break
+        if (msg.tag !== Tag.Batch) throw new UnknownTagError(`tag ${msg.tag} is not allowed on ${BROADCAST_PROTOCOL}`)
+        this.#receive(msg.items, remotePeer)
+      }
+      await fs.close({ signal: AbortSignal.timeout(1000) })
+    } catch (err) {
+      this.#ctx.reject(err, 'broadcast stream', remotePeer)
+      fs.abort(err as Error)
+    }
+  }
+
+  #receive (items: BatchItem[], from: string): void {
+    if (!this.#running) return
+    const stats = this.#ctx.stats
+    const now = performance.now()
+    stats.inc('payloadsReceived', items.length)
+    for (const [key, payload, hint] of items) {
+      if (!this.#seen.add(key)) {
+        stats.inc('duplicates')
+        this.#scheduler.noteDuplicate(key)
+        this.#scheduler.noteHolder(key, from)
+        for (const h of this.#peers.decodeHint(hint)) this.#scheduler.noteHolder(key, h)
+        continue
+      }
+      let isNew = true
+      for (const h of this.#handlers) {
+        try {
+          if (h(payload, { key, from }) === false) isNew = false
+        } catch (err) {
+          this.#ctx.log.error({ err, key }, 'payload handler threw')
+        }
+      }
+      stats.inc('payloadsDelivered')
+      if (isNew) {
+        const dropped = this.#scheduler.enqueue(key, payload, now, [from, ...this.#peers.decodeHint(hint)])
+        if (dropped > 0) stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
+      }
+    }
+    this.#pump()
+  }
+
+  #pump (): void {
+    if (!this.#running) return
+    const now = performance.now()
+    const peers = this.#uncongested()
+    if (peers.length === 0 && this.#peers.size > 0 && this.#scheduler.size > 0) {
+      // every link is backed up: hold items in the (bounded) queue until they drain
+      this.#arm(now + CONGESTION_RECHECK_MS, now)
+      return
+    }
+    const tokens = this.#bucket.available(now)
+    const { sends, blocked } = tokens > 0
+      ? this.#scheduler.take(now, peers, tokens)
+      : { sends: [], blocked: (this.#scheduler.nextDueAt() ?? Infinity) <= now }
+    for (const s of sends) {
+      this.#bucket.spend(s.payload.byteLength, now)
+      let batch = this.#batches.get(s.peer)
+      if (batch == null) this.#batches.set(s.peer, batch = { items: [], bytes: 0 })
+      let hint = this.#hintCache.get(s.holders)
+      if (hint == null) {
+        hint = this.#peers.encodeHint(s.holders)
+        this.#hintCache.set(s.holders, hint)
+      }
+      batch.items.push([s.key, s.payload, hint])
+      batch.bytes += s.payload.byteLength + s.key.length + hint.byteLength + 8
+      if (batch.bytes >= this.#cfg.maxBatchBytes) this.#flushPeer(s.peer)
+    }
+    if (sends.length > 0) this.#ctx.stats.inc('payloadsSent', sends.length)
+    if (this.#batches.size > 0 && !this.#flushScheduled) {
+      this.#flushScheduled = true
+      // one flush per event-loop turn: everything queued in this turn shares a frame per peer
+      setImmediate(() => {
+        this.#flushScheduled = false
+        for (const peer of [...this.#batches.keys()]) this.#flushPeer(peer)
+      })
+    }
+    const due = blocked ? now + this.#bucket.waitMs(this.#cfg.maxBatchBytes, now) : this.#scheduler.nextDueAt()
+    this.#arm(due, now)
+    if (this.#waiters.length > 0 && this.#scheduler.size < this.#cfg.highWaterMark) {
+      for (const w of this.#waiters.splice(0)) w()
+    }
+  }
+
+  // Peers whose link is not backed up. A congested peer is skipped (not waited for), so one slow
+  // peer cannot stall the others; it catches up through them or through sync.
+  #uncongested (): PeerView[] {
+    const all = this.#peers.views()
+    const limit = this.#cfg.maxLinkBufferBytes / 2
+    let congested = false
+    for (const link of this.#links.values()) {
+      if (link.bufferedBytes > limit) { congested = true; break }
+    }
+    if (!congested) return all
+    return all.filter((p) => (this.#links.get(p.id)?.bufferedBytes ?? 0) <= limit)
+  }
+
+  #arm (due: number | undefined, now: number): void {
+    if (due == null) return
+    if (this.#timer != null && this.#timerAt <= due + TIMER_SLACK_MS) return
+    if (this.#timer != null) clearTimeout(this.#timer)
+    this.#timerAt = due
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined
+      this.#timerAt = Infinity
+      this.#pump()
+    }, Math.max(0, due - now))
+  }
+
+  #flushPeer (peer: string): void {
+    const batch = this.#batches.get(peer)
+    if (batch == null) return
+    this.#batches.delete(peer)
+    const link = this.#link(peer)
+    if (link == null || !link.send(encodeMessage({ tag: Tag.Batch, items: batch.items }), batch.items.length, batch.items)) {
+      this.#ctx.stats.inc('payloadsDropped', batch.items.length, { reason: link == null ? 'unreachable' : 'congested' })
+      this.#requeue(batch.items, peer)
+    }
+  }
+
+  // Give each send that could not reach `peer` back to the scheduler, to be spent on another peer
+  // after a delay, a bounded number of times per key (so an unreachable cluster can't spin).
+  #requeue (items: BatchItem[], peer: string): void {
+    if (!this.#running) return
+    if (this.#retries.size > this.#cfg.maxQueue) this.#retries.clear()
+    const now = performance.now()
+    for (const [key, payload] of items) {
+      const n = this.#retries.get(key) ?? 0
+      if (n >= MAX_RETRIES) continue
+      this.#retries.set(key, n + 1)
+      const dropped = this.#scheduler.retry(key, payload, peer, now + this.#cfg.resendIntervalMs * (n + 1) * 5)
+      if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
+    }
+    this.#arm(this.#scheduler.nextDueAt(), now)
+  }
+
+  #link (peer: string): OutboundLink | undefined {
+    const existing = this.#links.get(peer)
+    if (existing != null && existing.state !== 'closed') return existing
+    const failed = this.#failedAt.get(peer)
+    if (failed != null && performance.now() - failed < REDIAL_BACKOFF_MS) return undefined
+    const target = this.#peers.addrOf(peer)
+    if (target == null) return undefined
+    const link = new OutboundLink(this.#ctx, {
+      protocol: BROADCAST_PROTOCOL,
+      target,
+      maxBufferBytes: this.#cfg.maxLinkBufferBytes,
+      onOpen: (l) => {
+        this.#failedAt.delete(peer)
+        if (l.rttMs != null) this.#peers.noteRtt(peer, l.rttMs)
+      },
+      onClose: (l, err, dropped, tags) => {
+        if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'unreachable' })
+        for (const items of tags) this.#requeue(items as BatchItem[], peer)
+        if (this.#links.get(peer) === l) this.#links.delete(peer)
+        if (err != null) this.#failedAt.set(peer, performance.now())
+      }
+    })
+    this.#links.set(peer, link)
+    return link
+  }
+}
