@@ -148,7 +148,10 @@ export interface ClusterMember {
 export interface HealthFigures {
   /** Total missing versions across all actors. */
   gaps: number
-  /** Alive members, this node included. */
+  /**
+   * Alive members other than this node: Corrosion counts its `__corro_members` table, which only
+   * ever lists peers (so a lone node reports 0).
+   */
   members: number
   /** p99 of commit lag of remote changes over the last 120 s, in seconds; `null` with no sample. */
   p99Lag: number | null

@@ -3,7 +3,7 @@
  * encode SQL values back to JSON (blobs as byte arrays, big integers at full precision).
  */
 import { InvalidRequestError } from './errors.ts'
-import { lexSql } from './pg/sql-lexer.ts'
+import { replacePlaceholders } from './placeholders.ts'
 import type { SqlValue, Statement } from './ports.ts'
 
 // `JSON.rawJSON` (V8 ≥ 11.4, so Node 22+) is not in the TypeScript lib yet.
@@ -73,21 +73,18 @@ function params (v: unknown, where: string): NonNullable<Statement['params']> {
  * numbers do not match its parameter count is left as is, for the store to report.
  */
 export function normalizeNumbered (sql: string, values: readonly SqlValue[]): { sql: string, params: SqlValue[] } {
-  const tokens = lexSql(sql)
-  if (!tokens.some(t => t.kind === 'code' && /\?\d/.test(t.text))) return { sql, params: [...values] }
+  if (!/\?\d/.test(sql)) return { sql, params: [...values] }
+  let numbered = false
   let highest = 0
   const order: number[] = []
-  let out = ''
-  for (const t of tokens) {
-    if (t.kind !== 'code') { out += t.text; continue }
-    out += t.text.replace(/\?(\d*)/g, (_m, digits: string) => {
-      const n = digits !== '' ? Number(digits) : highest + 1
-      if (n > highest) highest = n
-      order.push(n - 1)
-      return '?'
-    })
-  }
-  if (highest !== values.length) return { sql, params: [...values] }
+  const out = replacePlaceholders(sql, p => {
+    if (p.index == null) return p.text
+    if (p.text !== '?') numbered = true
+    highest = Math.max(highest, p.index)
+    order.push(p.index - 1)
+    return '?'
+  })
+  if (!numbered || highest !== values.length) return { sql, params: [...values] }
   return { sql: out, params: order.map(i => values[i] as SqlValue) }
 }
 

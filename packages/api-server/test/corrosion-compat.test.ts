@@ -103,6 +103,13 @@ describe('Corrosion compatibility details', () => {
       expect(res.status, path).toBe(400)
       expect(Object.keys(await res.json() as any)).toEqual(['error'])
     }
+    for (const [method, path, allow] of [['GET', '/v1/transactions', 'POST'], ['DELETE', '/v1/subscriptions/abc', 'GET'], ['POST', '/v1/health', 'GET'], ['PUT', '/v1/queries', 'POST']]) {
+      const res = await fetch(h.url + path, { method })
+      expect(res.status, `${method} ${path}`).toBe(405)
+      expect(res.headers.get('allow')).toBe(allow)
+      expect(typeof (await res.json() as any).error).toBe('string')
+    }
+    expect((await fetch(h.url + '/v1/nope')).status).toBe(404)
     expect(await rows(h, 'SELECT * FROM t')).toEqual([])
     expect((await fetch(h.url + '/v1/health')).status).toBe(200)
   })
@@ -185,6 +192,7 @@ describe('stable row ids without the primary key in the result', () => {
       expect(swap).toEqual([{ change: ['update', 2, ['brie'], 4] }, { change: ['update', 3, ['smoked meat'], 5] }])
       const sub = h.server.subscriptions.get(res.headers.get('corro-query-id') as string)
       expect(sub.incremental).toBe(true)
+      expect(sub.columns).toEqual(['sandwich'])
       expect(sub.rows).toEqual([{ rowid: 2, cells: ['brie'] }, { rowid: 3, cells: ['smoked meat'] }])
       const again = new NdjsonReader(await fetch(`${h.url}/v1/subscriptions/${sub.id}`))
       expect((await again.until(e => e.eoq != null)).slice(0, 3)).toEqual([{ columns: ['sandwich'] }, { row: [2, ['brie']] }, { row: [3, ['smoked meat']] }])

@@ -159,7 +159,7 @@ describe('HTTP routes over a real server', () => {
     it('reports health of a single node', async () => {
       const res = await fetch(h.url + '/v1/health')
       expect(res.status).toBe(200)
-      expect(await res.json() as any).toEqual({ response: { gaps: 0, members: 1, p99_lag: 0, queue_size: 0 } })
+      expect(await res.json() as any).toEqual({ response: { gaps: 0, members: 0, p99_lag: 0, queue_size: 0 } })
       expect((await fetch(h.url + '/v1/health?gaps=x')).status).toBe(400)
     })
 

@@ -44,6 +44,70 @@ export function splitStatements (sql: string): string[] {
   return out
 }
 
+/** A DEFAULT that ALTER TABLE ADD COLUMN accepts: a literal number, string, blob, NULL or boolean. */
+const LITERAL = /^(NULL|TRUE|FALSE|[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|'(?:[^']|'')*'|[xX]'[0-9a-fA-F]*')$/i
+
+/** Column definitions of a CREATE TABLE statement by lower-case column name (table constraints skipped). */
+export function columnDefs (sql: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const open = sql.indexOf('(')
+  if (open < 0) return out
+  const parts: string[] = []
+  let depth = 0
+  let cur = ''
+  for (let i = open + 1; i < sql.length; i++) {
+    const ch = sql[i]!
+    if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
+      const close = ch === '[' ? ']' : ch
+      let j = i + 1
+      while (j < sql.length && !(sql[j] === close && sql[j + 1] !== close)) j += sql[j] === close ? 2 : 1
+      cur += sql.slice(i, j + 1)
+      i = j
+      continue
+    }
+    if (ch === '(') depth++
+    if (ch === ')') { if (depth === 0) { parts.push(cur); break } depth-- }
+    if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; continue }
+    cur += ch
+  }
+  for (const raw of parts) {
+    const p = raw.trim()
+    if (/^(CONSTRAINT|PRIMARY|UNIQUE|CHECK|FOREIGN)\b/i.test(p)) continue
+    const m = /^("((?:[^"]|"")*)"|`([^`]*)`|\[([^\]]*)\]|([^\s]+))/.exec(p)
+    if (m == null) continue
+    const name = (m[2]?.replaceAll('""', '"') ?? m[3] ?? m[4] ?? m[5] ?? '').toLowerCase()
+    out.set(name, p)
+  }
+  return out
+}
+
+/** What a CREATE TABLE fixes beyond its plain columns, as comparable strings. */
+interface Traits { generated: string; checks: string; collations: string; options: string }
+
+const TRAIT_NAMES: Record<keyof Traits, string> = { generated: 'generated columns', checks: 'CHECK constraints', collations: 'collations', options: 'table options (STRICT, WITHOUT ROWID)' }
+
+function tableTraits (db: Db, table: string, sql: string): Traits {
+  const cols = db.prepare('SELECT name, hidden FROM pragma_table_xinfo(?)').all(table) as { name: string; hidden: number }[]
+  const list = db.prepare('SELECT strict, wr FROM pragma_table_list WHERE name = ? AND schema = \'main\'').get(table) as { strict: number; wr: number } | undefined
+  const text = sql.replace(/'(?:[^']|'')*'/g, "''")
+  const checks: string[] = []
+  const re = /\bCHECK\s*\(/gi
+  let m: RegExpExecArray | null
+  while ((m = re.exec(text)) != null) {
+    let depth = 1
+    let i = m.index + m[0].length
+    while (i < text.length && depth > 0) { if (text[i] === '(') depth++; else if (text[i] === ')') depth--; i++ }
+    checks.push(norm(text.slice(m.index + m[0].length, i - 1)))
+  }
+  const collations = [...text.matchAll(/\bCOLLATE\s+("?)(\w+)\1/gi)].map(c => c[2]!.toLowerCase())
+  return {
+    generated: cols.filter(c => c.hidden === 2 || c.hidden === 3).map(c => `${c.name.toLowerCase()}:${c.hidden}`).sort().join(','),
+    checks: checks.sort().join('|'),
+    collations: collations.sort().join(','),
+    options: `strict=${list?.strict ?? 0},wr=${list?.wr ?? 0}`
+  }
+}
+
 /** The schema change to make, computed before anything is written. */
 export interface SchemaPlan {
   /** New tables: their CREATE TABLE statement. */
@@ -120,14 +184,29 @@ export function planSchema (main: Db, sql: string | readonly string[], isCrr: (t
         if (!sameColumn(c, d)) throw stmtError(`changing column "${c.name}" of table "${t.name}" (type, NOT NULL, DEFAULT or primary key) is not supported`, stmt, { table: t.name, rule: 'change-column' })
       }
       const added = desired.filter(d => !current.some(c => c.name.toLowerCase() === d.name.toLowerCase()))
+      const defs = columnDefs(t.sql)
       if (!isCrr(existing.name)) {
         if (added.length > 0) throw stmtError(`existing table "${t.name}" does not match the schema (missing ${added.map(a => a.name).join(', ')})`, stmt, { table: t.name, rule: 'import-mismatch' })
         plan.importTables.push(existing.name)
       }
       for (const a of added) {
         if (a.pk > 0) throw stmtError(`adding primary-key column "${a.name}" to table "${t.name}" is not supported`, stmt, { table: t.name, rule: 'add-pk-column' })
-        const ddl = `${q(a.name)}${a.type !== '' ? ' ' + a.type : ''}${a.notNull ? ' NOT NULL' : ''}${a.defaultValue != null ? ' DEFAULT ' + a.defaultValue : ''}`
+        if (a.defaultValue != null && !LITERAL.test(a.defaultValue.trim())) {
+          throw stmtError(`column "${a.name}" added to table "${t.name}" has DEFAULT ${a.defaultValue}; SQLite can add a column only with a constant literal default`, stmt, { table: t.name, rule: 'add-column-default' })
+        }
+        // the column's own text keeps its COLLATE / CHECK; rebuilt from pragma data otherwise
+        const ddl = defs.get(a.name.toLowerCase()) ?? `${q(a.name)}${a.type !== '' ? ' ' + a.type : ''}${a.notNull ? ' NOT NULL' : ''}${a.defaultValue != null ? ' DEFAULT ' + a.defaultValue : ''}`
         plan.addColumns.push({ table: existing.name, column: a, ddl })
+      }
+      // everything else the CREATE TABLE text says (generated columns, CHECK, COLLATE, STRICT,
+      // WITHOUT ROWID) must already match: SQLite cannot ALTER it, and silently keeping the old
+      // definition would let the schema files and the database drift apart
+      let wantSql = t.sql
+      for (const a of added) { const d = defs.get(a.name.toLowerCase()); if (d != null) wantSql = wantSql.replace(d, '') }
+      const want = tableTraits(scratch, t.name, wantSql)
+      const have = tableTraits(main, existing.name, (main.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(existing.name) as { sql: string }).sql)
+      for (const k of Object.keys(want) as (keyof Traits)[]) {
+        if (want[k] !== have[k]) throw stmtError(`changing the ${TRAIT_NAMES[k]} of table "${t.name}" is not supported (only new columns, with a constant DEFAULT or nullable, can be added)`, stmt, { table: t.name, rule: k === 'generated' ? 'add-generated-column' : 'change-table' })
       }
     }
     // indexes of the tables the schema defines; indexes of other tables are left alone

@@ -80,6 +80,26 @@ describe('applySchema', () => {
       s.close()
     })
   }
+  it('adds a column with its own COLLATE and CHECK, and refuses what SQLite cannot ALTER', () => {
+    const s = openStore({ path: ':memory:' })
+    s.applySchema('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE CHECK (length(a) < 10))')
+    const v2 = "CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE CHECK (length(a) < 10), b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad'))"
+    expect(s.applySchema(v2).addedColumns).toEqual([{ table: 't', column: 'b' }])
+    expect(s.applySchema(v2).unchanged).toBe(true)
+    s.transaction([{ sql: "INSERT INTO t (id, a, b) VALUES (1, 'Hi', 'Yo')" }])
+    expect([...s.read("SELECT id FROM t WHERE b = 'yo'").rows]).toEqual([[1]])
+    expect(() => s.transaction([{ sql: "UPDATE t SET b = 'bad'" }])).toThrow(expect.objectContaining({ name: 'SqlError' }))
+    const refusals: [string, string][] = [
+      ["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT CHECK (length(a) < 10), b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad'))", 'change-table'],
+      ["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE, b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad'))", 'change-table'],
+      ["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE CHECK (length(a) < 10), b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad')) STRICT", 'change-table'],
+      ["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE CHECK (length(a) < 10), b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad'), g INTEGER GENERATED ALWAYS AS (id * 2) STORED)", 'add-generated-column'],
+      ["CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, a TEXT COLLATE NOCASE CHECK (length(a) < 10), b TEXT COLLATE NOCASE DEFAULT 'x' CHECK (b <> 'bad'), c INTEGER DEFAULT (1 + 1))", 'add-column-default']
+    ]
+    for (const [sql, rule] of refusals) expect(() => s.applySchema(sql), rule).toThrow(expect.objectContaining({ name: 'SchemaChangeError', rule }))
+    expect(s.applySchema(v2).unchanged).toBe(true)
+    s.close()
+  })
   it('rolls back everything when a later step fails', () => {
     const s = openStore({ path: ':memory:' })
     s.applySchema(base)

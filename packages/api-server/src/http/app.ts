@@ -14,6 +14,14 @@ import type { ApiServerInit } from '../api-server.ts'
 import type { ConcurrencyLimiter } from './concurrency.ts'
 import type { RouteContext } from './context.ts'
 
+// Every route's method and path, for 405 answers.
+const ROUTES: ReadonlyArray<readonly [string, RegExp]> = [
+  ['POST', /^\/v1\/(transactions|queries|subscriptions|table_stats)$/],
+  ['POST', /^\/v1\/updates\/[^/]+$/],
+  ['GET', /^\/v1\/subscriptions\/[^/]+$/],
+  ['GET', /^\/v1\/(health|cluster\/members|schema)$/]
+]
+
 /** Builds the Fastify app for one listener. */
 export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: ConcurrencyLimiter): FastifyInstance {
   const logger = ctx.logger
@@ -81,7 +89,15 @@ export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: C
     void reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(mapped) }))
   })
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).header('content-type', 'application/json').send(stringifyJson({ error: `no route ${req.method} ${req.url.split('?')[0] ?? ''}` }))
+    const path = req.url.split('?')[0] ?? ''
+    // A known path with another method is 405 with `Allow`, as Corrosion's router answers.
+    const allowed = ROUTES.filter(([, re]) => re.test(path)).map(([method]) => method)
+    if (allowed.length > 0) {
+      void reply.code(405).header('allow', allowed.join(', ')).header('content-type', 'application/json')
+        .send(stringifyJson({ error: `method ${req.method} not allowed on ${path}` }))
+      return
+    }
+    void reply.code(404).header('content-type', 'application/json').send(stringifyJson({ error: `no route ${req.method} ${path}` }))
   })
 
   registerDataRoutes(app, ctx)

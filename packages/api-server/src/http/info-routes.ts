@@ -27,7 +27,7 @@ export function registerInfoRoutes (app: FastifyInstance, ctx: RouteContext): vo
     let f: HealthFigures
     try {
       // Without a cluster nothing replicates, so the lag is truly zero.
-      f = ctx.cluster?.health() ?? { gaps: 0, members: 1, p99Lag: 0, queueSize: 0 }
+      f = ctx.cluster?.health() ?? { gaps: 0, members: 0, p99Lag: 0, queueSize: 0 }
     } catch (err) { return sendError(reply, err, 500) }
     // As Corrosion (an existing client may rely on it): no lag sample yet, e.g. on a node that has
     // applied nothing from peers in the window, is reported as the failure status with this error.

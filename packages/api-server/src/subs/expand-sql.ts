@@ -4,7 +4,7 @@
  * `["SELECT * FROM t WHERE id = ?", [1]]` and `"SELECT * FROM t WHERE id = 1"` share one
  * subscription, and `corro-query-hash` is computed from it.
  */
-import { lexSql } from '../pg/sql-lexer.ts'
+import { replacePlaceholders } from '../placeholders.ts'
 import type { SqlValue, Statement } from '../ports.ts'
 
 /** A SQL literal for a value, as SQLite prints bound values in expanded SQL. */
@@ -20,9 +20,6 @@ export function sqlLiteral (v: SqlValue): string {
   return `x'${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}'`
 }
 
-// `?`, `?NNN`, `:name`, `@name`, `$name` outside literals, quoted names and comments.
-const PARAM = /\?(\d*)|[:@$][A-Za-z0-9_]+/g
-
 /**
  * Expands `statement`'s parameters into its SQL. A placeholder with no bound value is left as
  * written (the statement then fails to run anyway). Named keys match with or without sigil.
@@ -32,21 +29,13 @@ export function expandSql (statement: Statement): string {
   if (params == null) return statement.sql
   const positional = Array.isArray(params) ? params as readonly SqlValue[] : null
   const named = positional == null ? params as Readonly<Record<string, SqlValue>> : null
-  let highest = 0
-  let out = ''
-  for (const t of lexSql(statement.sql)) {
-    if (t.kind !== 'code') { out += t.text; continue }
-    out += t.text.replace(PARAM, (m: string, digits: string | undefined) => {
-      if (m.startsWith('?')) {
-        const n = digits != null && digits !== '' ? Number(digits) : highest + 1
-        if (n > highest) highest = n
-        const v = positional?.[n - 1]
-        return v === undefined ? m : sqlLiteral(v)
-      }
-      if (named == null) return m
-      const v = Object.hasOwn(named, m) ? named[m] : Object.hasOwn(named, m.slice(1)) ? named[m.slice(1)] : undefined
-      return v === undefined ? m : sqlLiteral(v)
-    })
-  }
-  return out
+  return replacePlaceholders(statement.sql, p => {
+    if (p.index != null) {
+      const v = positional?.[p.index - 1]
+      return v === undefined ? p.text : sqlLiteral(v)
+    }
+    if (named == null) return p.text
+    const v = Object.hasOwn(named, p.name) ? named[p.name] : Object.hasOwn(named, p.name.slice(1)) ? named[p.name.slice(1)] : undefined
+    return v === undefined ? p.text : sqlLiteral(v)
+  })
 }

@@ -138,7 +138,8 @@ export class Subscription {
   readonly hash: string
   readonly statement: Statement
   tables: Set<string>
-  columns: string[] = []
+  /** Every result column, hidden keys included. */
+  private heldColumns: string[] = []
   nextRowid = 1
   lastChangeId = 0
   /** Seconds the last full evaluation took (reported in `eoq.time`). */
@@ -183,7 +184,7 @@ export class Subscription {
     const r = init.restored
     if (r != null) {
       this.id = r.id
-      this.columns = r.columns
+      this.heldColumns = r.columns
       this.hidden = hiddenCount(r.columns)
       if (this.hidden > 0 && keys != null) this.evalStatement = keys.statement
       for (const row of r.rows) this.byRowid.set(row.rowid, row)
@@ -218,7 +219,7 @@ export class Subscription {
   }
 
   /** The result columns as clients see them. */
-  get visibleColumns (): string[] { return this.columns.slice(this.hidden) }
+  get columns (): string[] { return this.heldColumns.slice(this.hidden) }
 
   /** Number of attached clients. */
   get listenerCount (): number { return this.listeners.size }
@@ -227,13 +228,13 @@ export class Subscription {
   get minChangeId (): number { return this.retained[0]?.changeId ?? this.lastChangeId + 1 }
 
   private persisted (): PersistedSubscription {
-    return { id: this.id, statement: this.statement, columns: this.columns, rows: [...this.byRowid.values()], changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
+    return { id: this.id, statement: this.statement, columns: this.heldColumns, rows: [...this.byRowid.values()], changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
   }
 
   private learnColumns (columns: ColumnInfo[]): void {
     const schema = this.store.schema()
-    this.columns = columns.map(c => c.name)
-    this.hidden = hiddenCount(this.columns)
+    this.heldColumns = columns.map(c => c.name)
+    this.hidden = hiddenCount(this.heldColumns)
     this.keys = keyCandidates(columns, schema)
     this.plan = incrementalPlan(this.rowLocal, this.tables, columns, schema)
     this.keysKnown = true
@@ -259,6 +260,7 @@ export class Subscription {
    */
   evaluate (): StoredChange[] {
     const t0 = performance.now()
+    const prevHidden = this.hidden
     const keys = [...this.pendingKeys.values()]
     const full = this.pendingFull || this.plan == null || keys.length === 0
     this.pendingKeys.clear()
@@ -266,7 +268,7 @@ export class Subscription {
     let diff: { changes: RowDiffChange[], nextRowid: number } | null = null
     if (!full && this.plan != null) {
       try {
-        const fresh = runQuery(this.store, keyedStatement(this.evalStatement, this.columns.length, this.plan, keys), this.limits)
+        const fresh = runQuery(this.store, keyedStatement(this.evalStatement, this.heldColumns.length, this.plan, keys), this.limits)
         this.keyed ??= indexRows(this.byRowid, this.plan)
         diff = applyKeyed(this.keyed, this.plan, keys, fresh.rows, this.nextRowid)
       } catch {
@@ -286,7 +288,7 @@ export class Subscription {
         run = runQuery(this.store, this.statement, this.limits)
       }
       const names = run.columns.map(c => c.name)
-      if (!this.keysKnown || names.join('\u0000') !== this.columns.join('\u0000')) this.learnColumns(run.columns)
+      if (!this.keysKnown || names.join('\u0000') !== this.heldColumns.join('\u0000')) this.learnColumns(run.columns)
       const d = diffRows([...this.byRowid.values()], run.rows, this.keys, this.nextRowid)
       this.byRowid = new Map(d.rows.map(r => [r.rowid, r]))
       this.keyed = null
@@ -295,8 +297,10 @@ export class Subscription {
     this.nextRowid = diff.nextRowid
     this.evalTime = (performance.now() - t0) / 1000
     if (diff.changes.length === 0) return []
+    // Deleted rows were held in the previous column layout (it changes only if the schema did).
     const h = this.hidden
-    const events: StoredChange[] = diff.changes.map(c => ({ ...c, cells: h === 0 ? c.cells : c.cells.slice(h), changeId: ++this.lastChangeId }))
+    const strip = (c: RowDiffChange): SqlValue[] => c.cells.slice(c.type === 'delete' ? prevHidden : h)
+    const events: StoredChange[] = diff.changes.map(c => ({ ...c, cells: strip(c), changeId: ++this.lastChangeId }))
     this.retained.push(...events)
     if (this.retained.length > this.retainChanges) this.retained.splice(0, this.retained.length - this.retainChanges)
     this.storage?.commit(this.id, events, diff.changes.map(c => ({ rowid: c.rowid, cells: c.type === 'delete' ? null : c.cells })), this.nextRowid, this.minChangeId)
@@ -326,7 +330,7 @@ export class Subscription {
       }
       for (const c of this.retained) if (c.changeId > from) text += changeLine(c)
     } else if (options.skipRows !== true) {
-      text += stringifyJson({ columns: this.visibleColumns }) + '\n'
+      text += stringifyJson({ columns: this.columns }) + '\n'
       for (const r of this.rows) text += stringifyJson({ row: [r.rowid, encodeRow(r.cells)] }) + '\n'
       text += stringifyJson({ eoq: { time: this.evalTime, change_id: this.lastChangeId } }) + '\n'
     }
