@@ -400,3 +400,19 @@ describe('differential: STRICT and WITHOUT ROWID tables', () => {
     await w.checkConverged('edited')
   })
 })
+
+describe('differential: what counts as a change', () => {
+  test('storage-class changes with equal numeric value bump col_version; identical values do not', async () => {
+    const w = await open(2)
+    await w.write(0, "INSERT INTO t (id, a, b, c) VALUES (1, 3, '3', x'33'), (2, 1.0, 1, NULL)")
+    await w.syncAll()
+    await w.write(0, 'UPDATE t SET a = 3.0 WHERE id = 1')
+    await w.write(0, "UPDATE t SET b = 3 WHERE id = 1")
+    await w.write(0, "UPDATE t SET c = '3' WHERE id = 1")
+    await w.write(0, 'UPDATE t SET a = 1.0, b = 1, c = NULL WHERE id = 2')
+    await w.write(1, 'UPDATE t SET a = 4 WHERE id = 1')
+    await w.write(1, "UPDATE t SET a = a, b = b WHERE id = 2")
+    await w.syncAll()
+    await w.checkConverged()
+  })
+})

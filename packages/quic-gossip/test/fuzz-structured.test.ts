@@ -7,6 +7,7 @@ import { FramedStream } from '../src/framed-stream.ts'
 import { dialerHandshake } from '../src/handshake.ts'
 import { MemoryVersionStore, startCluster, stopCluster, waitFor } from '../src/testing/index.ts'
 import type { ClusterMember } from '../src/testing/index.ts'
+import type { SyncPort } from '../src/index.ts'
 
 // Well-formed length prefixes and valid msgpack, but wrong types, wrong tags, hostile numbers,
 // oversized payloads, deep nesting: each must be rejected as a whole, counted, and change nothing.
@@ -105,3 +106,34 @@ describe('hostile but well-framed input into each protocol handler', () => {
     expect(victim.delivered).toEqual([MemoryVersionStore.keyOf(p)])
   }, 30_000)
 })
+
+describe('a store with its own error classes', () => {
+  it('needs the store refuses count as rejected frames, whatever the error is called', async () => {
+    const port = new MemoryVersionStore()
+    const picky: SyncPort = {
+      summary: () => port.summary(),
+      needs: (remotes) => port.needs(remotes),
+      * serve () {
+        const err = new Error('needs are not a version vector')
+        err.name = 'CorruptNeedsError'
+        throw err
+      },
+      apply: (chunk) => { port.apply(chunk) }
+    }
+    const node = await createGossipNode({ sync: { auto: false, readTimeoutMs: 3000 } })
+    node.attachSync(picky)
+    await node.start()
+    try {
+      const stream = await attacker.node.libp2p.dialProtocol(multiaddr(node.multiaddrs[0] ?? ''), SYNC_PROTOCOL, { signal: AbortSignal.timeout(10_000) })
+      const fs = new FramedStream(stream, { maxFrameBytes: 1 << 20 })
+      await dialerHandshake(fs, SYNC_PROTOCOL, node.peerId, { clusterId: 0, localPeerId: attacker.node.peerId, localAddr: '/ip4/127.0.0.1/udp/1/quic-v1', timeoutMs: 10_000 })
+      stream.send(frame([31, bin(4)]))
+      await waitFor(() => node.stats().framesRejected === 1, { timeoutMs: 15_000, message: 'store error not counted' })
+      await stream.close({ signal: AbortSignal.timeout(5000) }).catch(() => {})
+      expect(port.size).toBe(0)
+    } finally {
+      await node.stop()
+    }
+  }, 30_000)
+})
+

@@ -1,7 +1,7 @@
 // Run three times on one host (each in its own terminal):
-//   node --conditions=@patina/source examples/three-members.ts 7946
-//   node --conditions=@patina/source examples/three-members.ts 7947 127.0.0.1:7946
-//   node --conditions=@patina/source examples/three-members.ts 7948 127.0.0.1:7946
+//   npx node --conditions=@patina/source examples/three-members.ts 7946
+//   npx node --conditions=@patina/source examples/three-members.ts 7947 127.0.0.1:7946
+//   npx node --conditions=@patina/source examples/three-members.ts 7948 127.0.0.1:7946
 // Ctrl-C leaves gracefully: the others print `left`, not `down`.
 import { createSwim } from '@patina/swim-membership'
 

@@ -48,6 +48,7 @@ export function opArb (options: OpOptions = {}): fc.Arbitrary<string> {
     fc.tuple(id, col, v).map(([k, c, x]) => `UPDATE t SET ${c} = ${x} WHERE id = ${k}`),
     fc.tuple(id, v).map(([k, x]) => `UPDATE t SET b = ${x}, c = ${x} WHERE id >= ${k}`),
     id.map(k => `DELETE FROM t WHERE id = ${k}`),
+    id.map(k => `DELETE FROM t WHERE id >= ${k}`),
     tag.map(k => `INSERT OR IGNORE INTO tags (k) VALUES ('${k}')`),
     tag.map(k => `DELETE FROM tags WHERE k = '${k}'`),
     fc.tuple(mx, my, v).map(([x, y, val]) => `INSERT OR IGNORE INTO m (x, y, v) VALUES (${x}, '${y}', ${val})`),
