@@ -1,6 +1,7 @@
 // cluster-convergence: ~1000 writes/s spread over 10 nodes for 30 s (BENCH_SECONDS); then the time
 // until every node's content hash is equal, and peak RSS per agent. Baseline for the convergence time:
-// the sync interval's upper bound.
+// the sync interval's upper bound. Knobs: BENCH_NODES, BENCH_RATE, BENCH_SECONDS, BENCH_NODE_ARGS (node
+// flags for the agents), BENCH_VERBOSE (print each agent's memory figures).
 import { createCluster } from '../../../tools/cluster/src/index.ts'
 import { report, quantile, peakRssMiB } from './bench-util.ts'
 
@@ -8,7 +9,7 @@ const NODES = Number(process.env.BENCH_NODES ?? 10)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
 const SYNC_MAX_MS = 1000
-const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [300, SYNC_MAX_MS] })
+const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [300, SYNC_MAX_MS], ...(process.env.BENCH_NODE_ARGS !== undefined ? { nodeArgs: process.env.BENCH_NODE_ARGS.split(' ') } : {}) })
 try {
   await cluster.start()
   const idleRss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
@@ -42,6 +43,9 @@ try {
   await cluster.waitConverged({ timeoutMs: 120_000 })
   const convergeMs = performance.now() - stopped
   const rss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
+  if (process.env.BENCH_VERBOSE !== undefined) {
+    for (const n of cluster.nodes) console.error(n.name, JSON.stringify((await cluster.admin(n.index, 'Health'))[0]))
+  }
   report('cluster-convergence', 'writes_per_s', sent / SECONDS, 'writes/s', RATE, { nodes: NODES, failed, skipped, write_p99_ms: Number(quantile(latencies, 0.99).toFixed(1)) })
   report('cluster-convergence', 'converge_after_load_ms', convergeMs, 'ms', SYNC_MAX_MS, { target: 2000 })
   // baseline: the same agents' peak RSS right after start, before any load

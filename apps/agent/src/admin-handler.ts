@@ -19,7 +19,11 @@ export function adminHandler (agent: Agent): AdminHandler {
       switch (command) {
         case 'Ping': return [{ pong: true, actor: agent.actorId }]
         case 'Reload': return [await agent.reload({ signal })]
-        case 'Health': return [{ gaps: agent.gapCount(), members: agent.members().filter(m => m.state === 'alive').length }]
+        case 'Health': {
+          const mem = process.memoryUsage()
+          const mib = (n: number): number => Math.round(n / 104857.6) / 10
+          return [{ gaps: agent.gapCount(), members: agent.members().filter(m => m.state === 'alive').length, memory: { rss: mib(mem.rss), heapUsed: mib(mem.heapUsed), heapTotal: mib(mem.heapTotal), external: mib(mem.external), arrayBuffers: mib(mem.arrayBuffers) } }]
+        }
         case 'ContentHash': return [agent.contentHash()]
         case 'Listening': return [{ actor: agent.actorId, peerId: agent.peerId, ...agent.listening }]
         default: throw new AdminProtocolError(`unknown admin command ${JSON.stringify(command)}`)

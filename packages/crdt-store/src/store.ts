@@ -17,7 +17,7 @@ import { tableRuntime, looseValue, exactKey, toBytes } from './runtime.ts'
 import type { TableRuntime } from './runtime.ts'
 import { planSchema } from './schema-plan.ts'
 import { crrTable, tableColumns, q } from './table-info.ts'
-import { versionChanges, chunkVersion } from './version-reader.ts'
+import { versionChanges, chunkVersion, ownedRows } from './version-reader.ts'
 import { bindArgs, sqlError, INTERNAL_NAME, WRITE_HEAD } from './statement-input.ts'
 import { KINDS, mergeKind, multiKey, pendingEntries } from './pending-rows.ts'
 import type { Pending, PendingRows } from './pending-rows.ts'
@@ -61,6 +61,11 @@ export interface CrdtStore {
   summary(): SyncSummary
   needs(remote: SyncSummary): SyncNeeds
   serve(needs: SyncNeeds): Iterable<Changeset>
+  /**
+   * Drops, from every version's row list, the rows that no longer hold any of its cells (writes do
+   * a little of this each time; call it from a maintenance timer to finish the job).
+   */
+  compact(): { versions: number; keysDropped: number }
   /** Changes of one actor's versions `from..to` (inclusive) that are still current. */
   changes(actor: Uint8Array, from: number, to: number): Change[]
   syncStatus(): ActorStatus[]
@@ -285,6 +290,8 @@ function setup (db: Db, init: StoreInit): CrdtStore {
     putVersion: db.prepare('INSERT OR REPLACE INTO __patina_versions (site, dbv, ts, last_seq, rows) VALUES (?, ?, ?, ?, ?)'),
     getVersion: db.prepare(VERSION_SQL).safeIntegers(true),
     versionRange: db.prepare(VERSION_RANGE_SQL).safeIntegers(true),
+    compactPage: db.prepare('SELECT site, dbv, rows FROM __patina_versions WHERE (site, dbv) > (?, ?) AND length(rows) > 1 ORDER BY site, dbv LIMIT ?'),
+    setRows: db.prepare('UPDATE __patina_versions SET rows = ? WHERE site = ? AND dbv = ?'),
     versionPage: db.prepare('SELECT dbv FROM __patina_versions WHERE site = ? AND dbv BETWEEN ? AND ? ORDER BY dbv LIMIT 256').safeIntegers(true),
     putBuffer: db.prepare('INSERT OR IGNORE INTO __patina_buffer (site, dbv, start, "end", data) VALUES (?, ?, ?, ?, ?)'),
     getBuffer: db.prepare('SELECT data FROM __patina_buffer WHERE site = ? AND dbv = ? ORDER BY start'),
@@ -321,6 +328,38 @@ function setup (db: Db, init: StoreInit): CrdtStore {
 
   const rowListOf = (p: Pending): RowList => [...p.rows].map(([t, m]) => [t, [...[...m.single.keys()].map(k => [k as SqlValue]), ...[...m.multi.values()].map(e => e.pk)]])
 
+  // Row lists of old versions shrink as later writes take their cells (a fully overwritten version
+  // keeps only its number, ts and last seq). Each write checks a few older versions, round robin,
+  // inside its own transaction, within a budget of keys; lists too big for the budget wait for
+  // `compact()`. So storage follows the data rather than the history.
+  const COMPACT_KEYS_PER_WRITE = 2048
+  let compactAfter: [number, number] = [-1, 0]
+  const compactVersion = (r: { site: number; dbv: number; rows: Buffer }): number => {
+    const list = unpackInternal(r.rows) as RowList
+    const kept = ownedRows(tables, list, r.site, r.dbv)
+    const before = list.reduce((n, [, k]) => n + k.length, 0)
+    const after = kept.reduce((n, [, k]) => n + k.length, 0)
+    if (after < before) st.setRows.run(packInternal(kept), r.site, r.dbv)
+    return before - after
+  }
+  const compactStep = (): void => {
+    try {
+      let budget = COMPACT_KEYS_PER_WRITE
+      const page = st.compactPage.all(compactAfter[0], compactAfter[1], 8) as { site: number; dbv: number; rows: Buffer }[]
+      for (const r of page) {
+        compactAfter = [r.site, r.dbv]
+        // a msgpack key costs at least a byte: cheap upper bound before decoding
+        if (r.rows.length > budget * 16) continue
+        budget -= r.rows.length / 16
+        compactVersion(r)
+        if (budget <= 0) break
+      }
+      if (page.length < 8) compactAfter = [-1, 0]
+    } catch (err) {
+      log?.warn?.({ err }, 'row-list compaction step failed')
+    }
+  }
+
   /** Runs `body` in one local write transaction; assigns a version when a CRR row changed. */
   const notNested = (): void => {
     if (db.inTransaction) throw new SqlError('store calls cannot nest inside a running transaction')
@@ -338,6 +377,7 @@ function setup (db: Db, init: StoreInit): CrdtStore {
       let version: number | null = null
       if (p.seq > 0) {
         version = p.dbv
+        compactStep()
         st.putVersion.run(0, version, BigInt.asIntN(64, clock.now()), p.seq - 1, packInternal(rowListOf(p)))
         const next = cloneBook(local)
         next.head = version
@@ -598,6 +638,7 @@ function setup (db: Db, init: StoreInit): CrdtStore {
       }
       bs.savePartial(book, cs.version)
       bs.save(book, cur?.gaps ?? [])
+      if (all != null) compactStep()
       st.commit.run()
       newSites = []
       books.set(actorHex, book)
@@ -731,6 +772,30 @@ function setup (db: Db, init: StoreInit): CrdtStore {
     needs,
     serve (req) { alive(); return serveGen(req) },
     changes,
+    compact () {
+      alive()
+      notNested()
+      let versions = 0
+      let keysDropped = 0
+      st.begin.run()
+      try {
+        let after: [number, number] = [-1, 0]
+        for (;;) {
+          const page = st.compactPage.all(after[0], after[1], 64) as { site: number; dbv: number; rows: Buffer }[]
+          for (const r of page) {
+            const dropped = compactVersion(r)
+            if (dropped > 0) { versions++; keysDropped += dropped }
+            after = [r.site, r.dbv]
+          }
+          if (page.length < 64) break
+        }
+        st.commit.run()
+      } catch (err) {
+        if (db.inTransaction) st.rollback.run()
+        throw err
+      }
+      return { versions, keysDropped }
+    },
     syncStatus () {
       alive()
       return [...books.values()].filter(b => b.head > 0 || b.partials.size > 0).map(b => ({

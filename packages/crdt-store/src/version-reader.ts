@@ -77,6 +77,31 @@ export function versionChanges (tables: ReadonlyMap<string, TableRuntime>, rows:
   return out
 }
 
+/**
+ * The part of a row list whose rows still hold at least one cell (or sentinel) of version
+ * `(ord, version)`. Ownership never returns to an old version, so the rest can be dropped.
+ */
+export function ownedRows (tables: ReadonlyMap<string, TableRuntime>, rows: RowList, ord: number, version: number): RowList {
+  const out: RowList = []
+  for (const [table, keys] of rows) {
+    const rt = tables.get(table)
+    if (rt == null) continue
+    const n = rt.meta.cols.length
+    const kept = keys.filter(key => {
+      const row = rt.getClock.get(...exactKey(rt, key)) as (number | null)[] | undefined
+      if (row == null) return false
+      if (row[1] === ord && row[2] === version) return true
+      for (let i = 0; i < n; i++) {
+        const o = 4 + i * 4
+        if (row[o] != null && row[o + 1] === ord && row[o + 2] === version) return true
+      }
+      return false
+    })
+    if (kept.length > 0) out.push([table, kept])
+  }
+  return out
+}
+
 function valueSize (v: SqlValue): number {
   if (v == null) return 1
   if (typeof v === 'string') return Buffer.byteLength(v, 'utf8') + 5

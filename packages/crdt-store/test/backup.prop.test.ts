@@ -7,13 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type CrdtStore, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'patina-backup-'))
+let dir = ''
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'patina-backup-')) })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 let n = 0
 

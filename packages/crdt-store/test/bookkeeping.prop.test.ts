@@ -8,14 +8,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, type SyncNeeds, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { RANDOM_SCHEMA, txArb } from './oracle/random-ops.ts'
 import { snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'patina-bookkeeping-'))
+let dir = ''
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'patina-bookkeeping-')) })
 afterAll(() => { rmSync(dir, { recursive: true, force: true }) })
 let fileNo = 0
 
@@ -157,4 +158,20 @@ describe('bookkeeping', () => {
       expect(many, `${many.toFixed(3)} ms per apply with ~1,500 gaps vs ${few.toFixed(3)} ms with ~100`).toBeLessThan(Math.max(few * 5, 0.5))
     } finally { s.close() }
   }, 120_000)
+
+  test('storage stays bounded when the same rows are overwritten again and again', () => {
+    const s = openStore({ path: ':memory:' })
+    try {
+      s.applySchema(['CREATE TABLE w (id INTEGER PRIMARY KEY NOT NULL, a INTEGER)'])
+      s.transaction([{ sql: 'WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 1000) INSERT INTO w (id, a) SELECT i, 0 FROM r' }])
+      const used = (): number => Number([...s.read('SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), pragma_freelist_count(), pragma_page_size()').rows][0]![0])
+      for (let k = 1; k <= 10; k++) s.transaction([{ sql: 'UPDATE w SET a = ?', params: [k] }])
+      const early = used()
+      for (let k = 11; k <= 300; k++) s.transaction([{ sql: 'UPDATE w SET a = ?', params: [k] }])
+      const late = used()
+      // 290 more versions, each entirely overwritten by the next: what they need to keep is a
+      // version number, a timestamp and a last seq — not a list of the 1,000 rows they touched.
+      expect(late, `${late} bytes after 300 full-table updates vs ${early} after 10`).toBeLessThan(early * 2)
+    } finally { s.close() }
+  })
 })

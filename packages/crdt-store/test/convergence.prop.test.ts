@@ -8,7 +8,7 @@ import { copyFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
-import { afterAll, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { type Changeset, type CrdtStore, decodeChangeset, encodeChangeset, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { plain } from './oracle/plain.ts'
@@ -18,7 +18,8 @@ import { hex } from './oracle/typed-value.ts'
 
 interface Produced { origin: number; version: number; chunks: Changeset[] }
 
-const fileDir = mkdtempSync(join(tmpdir(), 'patina-convergence-'))
+let fileDir = ''
+beforeAll(() => { fileDir = mkdtempSync(join(tmpdir(), 'patina-convergence-')) })
 afterAll(() => { rmSync(fileDir, { recursive: true, force: true }) })
 let fileNo = 0
 

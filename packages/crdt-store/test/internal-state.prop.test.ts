@@ -65,29 +65,30 @@ describe('internal state is not writable through transaction()', () => {
 
   test('read() refuses writes and its trigger-function calls change nothing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'patina-readonly-'))
-    for (const path of [':memory:', join(dir, 'r.db')]) {
-      const s = openStore({ path })
-      try {
-        s.applySchema(SCHEMA)
-        s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }])
-        const before = state(s)
-        for (const sql of ["DELETE FROM t", "UPDATE t SET a = 'y'", "INSERT INTO tags (k) VALUES ('z')", 'WITH x AS (SELECT 1) DELETE FROM t', "REPLACE INTO tags (k) VALUES ('q')", 'DELETE FROM __patina_versions']) {
-          let threw: Error | undefined
-          try { s.read(sql) } catch (err) { threw = err as Error }
-          expect(threw?.name, sql).toBe('StatementNotReadonlyError')
-        }
-        for (const sql of ["SELECT patina_sq(5, 0, 't', 1)", "SELECT patina_last(0, 't', 1)", 'SELECT patina_stamp()', 'SELECT patina_existed(1, 1)']) {
-          try {
-            const cur = s.read(sql)
-            try { [...cur.rows] } finally { cur.close() }
-          } catch (err) {
-            expect(TYPED.has((err as Error).name), `${sql}: untyped ${(err as Error).name}`).toBe(true)
+    try {
+      for (const path of [':memory:', join(dir, 'r.db')]) {
+        const s = openStore({ path })
+        try {
+          s.applySchema(SCHEMA)
+          s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }])
+          const before = state(s)
+          for (const sql of ["DELETE FROM t", "UPDATE t SET a = 'y'", "INSERT INTO tags (k) VALUES ('z')", 'WITH x AS (SELECT 1) DELETE FROM t', "REPLACE INTO tags (k) VALUES ('q')", 'DELETE FROM __patina_versions']) {
+            let threw: Error | undefined
+            try { s.read(sql) } catch (err) { threw = err as Error }
+            expect(threw?.name, sql).toBe('StatementNotReadonlyError')
           }
-          expect(state(s), `${sql} through read() changed the store`).toEqual(before)
-        }
-        expect(s.transaction([{ sql: "INSERT INTO tags (k) VALUES ('b')" }]).version).toBe(2)
-      } finally { s.close() }
-    }
-    rmSync(dir, { recursive: true, force: true })
+          for (const sql of ["SELECT patina_sq(5, 0, 't', 1)", "SELECT patina_last(0, 't', 1)", 'SELECT patina_stamp()', 'SELECT patina_existed(1, 1)']) {
+            try {
+              const cur = s.read(sql)
+              try { [...cur.rows] } finally { cur.close() }
+            } catch (err) {
+              expect(TYPED.has((err as Error).name), `${sql}: untyped ${(err as Error).name}`).toBe(true)
+            }
+            expect(state(s), `${sql} through read() changed the store`).toEqual(before)
+          }
+          expect(s.transaction([{ sql: "INSERT INTO tags (k) VALUES ('b')" }]).version).toBe(2)
+        } finally { s.close() }
+      }
+    } finally { rmSync(dir, { recursive: true, force: true }) }
   })
 })

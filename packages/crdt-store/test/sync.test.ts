@@ -146,4 +146,19 @@ describe('bookkeeping and sync', () => {
     expect(rows(x!, 't')).toEqual(rows(y!, 't'))
     x!.close(); y!.close()
   })
+  it('shrinks the row lists of overwritten versions, and still serves them as cleared', () => {
+    const [a, b] = stores(2, schema)
+    a!.transaction(tx => { for (let i = 0; i < 200; i++) tx.run('INSERT INTO t VALUES (?, ?)', [i, 'v']) })
+    for (let k = 0; k < 30; k++) a!.transaction([{ sql: 'UPDATE t SET a = ?', params: ['u' + k] }])
+    const listBytes = (): number => [...a!.read('SELECT sum(length(rows)) FROM __patina_versions').rows][0]![0] as number
+    // writes already compacted older lists as they went; compact() finishes whatever is left.
+    // Only the newest version still owns cells; the 30 cleared ones keep one byte each.
+    a!.compact()
+    expect(listBytes()).toBeLessThan(200 * 4 + 40)
+    pull(b!, a!)
+    expect(rows(b!, 't')).toEqual(rows(a!, 't'))
+    expect(b!.syncStatus().find(x => x.actor === hex(a!.siteId))).toMatchObject({ head: 31, gaps: [] })
+    expect(a!.compact()).toEqual({ versions: 0, keysDropped: 0 })
+    a!.close(); b!.close()
+  })
 })

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { type Changeset, type CrdtStore, type SqlValue, decodeChangeset, decodeSummary, encodeChangeset, encodeSummary, openStore } from '../src/index.ts'
+import { type Changeset, type CrdtStore, type SqlValue, decodeChangeset, decodeNeeds, decodeSummary, encodeChangeset, encodeNeeds, encodeSummary, openStore } from '../src/index.ts'
 import { PROP_TIMEOUT, fcParams } from './oracle/fc-config.ts'
 import { changeRows, snapshot } from './oracle/store-snapshot.ts'
 import { hex } from './oracle/typed-value.ts'
@@ -159,4 +159,34 @@ describe('wire limits', () => {
       }
     } finally { rmSync(dir, { recursive: true, force: true }) }
   })
+
+  test('arbitrary (decodable) summaries and needs from a peer never break needs() / serve()', () => {
+    const src = openStore({ path: ':memory:', chunkBytes: 96 })
+    const other = openStore({ path: ':memory:' })
+    try {
+      src.applySchema(SCHEMA)
+      other.applySchema(SCHEMA)
+      for (let i = 0; i < 6; i++) src.transaction([{ sql: 'INSERT OR REPLACE INTO t (id, a) VALUES (?, ?)', params: [i % 3, `v${i}`.repeat(10)] }])
+      for (const cs of other.transaction([{ sql: "INSERT INTO t (id, a) VALUES (9, 'o')" }]).changesets) src.apply(cs)
+      const actors = [src.siteId, other.siteId, new Uint8Array(16).fill(1)]
+      const range = fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 12 })).map(([a, b]) => [a, a + b] as [number, number])
+      const seqRange = fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 30 })).map(([a, b]) => [a, a + b] as [number, number])
+      const summaryArb = fc.record({ actors: fc.array(fc.record({ actor: fc.constantFrom(...actors), head: fc.integer({ min: 0, max: 12 }), gaps: fc.array(range, { maxLength: 3 }), partials: fc.array(fc.record({ version: fc.integer({ min: 1, max: 12 }), seqs: fc.array(seqRange, { maxLength: 2 }), lastSeq: fc.integer({ min: 0, max: 60 }) }), { maxLength: 2 }) }), { maxLength: 3 }) })
+      const needsArb = fc.record({ actors: fc.array(fc.record({ actor: fc.constantFrom(...actors), full: fc.array(range, { maxLength: 3 }), partial: fc.array(fc.record({ version: fc.integer({ min: 1, max: 12 }), seqs: fc.array(seqRange, { maxLength: 2 }) }), { maxLength: 2 }) }), { maxLength: 3 }) })
+      fc.assert(fc.property(summaryArb, needsArb, (sum, nd) => {
+        src.needs(decodeSummary(encodeSummary(sum)))
+        const served = [...src.serve(decodeNeeds(encodeNeeds(nd)))]
+        const fresh = openStore({ path: ':memory:' })
+        try {
+          fresh.applySchema(SCHEMA)
+          for (const cs of served) fresh.apply(decodeChangeset(encodeChangeset(cs)))
+        } finally { fresh.close() }
+      }), fcParams(200))
+      // The source is unchanged by all that.
+      expect(src.gapCount()).toBe(0)
+    } finally {
+      src.close()
+      other.close()
+    }
+  }, PROP_TIMEOUT)
 })
