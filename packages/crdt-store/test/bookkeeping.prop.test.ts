@@ -155,7 +155,7 @@ describe('bookkeeping', () => {
       expect(s.gapCount()).toBeGreaterThan(1400)
       const many = applyOdd(200)
       // Every apply with ~1,500 gaps should cost about what it costs with ~100 gaps.
-      expect(many, `${many.toFixed(3)} ms per apply with ~1,500 gaps vs ${few.toFixed(3)} ms with ~100`).toBeLessThan(Math.max(few * 5, 0.5))
+      expect(many, `${many.toFixed(3)} ms per apply with ~1,500 gaps vs ${few.toFixed(3)} ms with ~100`).toBeLessThan(Math.max(few * 5, 1))
     } finally { s.close() }
   }, 120_000)
 
