@@ -126,6 +126,12 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
     streamMuxers: useTcp ? [yamux()] : [],
     // every node of a test cluster shares 127.0.0.1: the per-host inbound rate limit would stall it
     connectionManager: { inboundConnectionThreshold: 100_000, maxConnections: 1000, maxIncomingPendingConnections: 1000 },
+    // libp2p's monitor opens a ping stream on every connection every 10 s; we register no ping
+    // protocol, so each one costs a stream set-up, a failed protocol negotiation and a reset, all
+    // in one burst per node: that burst stalled the event loop for 100+ ms (the broadcast latency
+    // tail). Dead connections are found anyway by QUIC's keep-alive/idle timeout (yamux's
+    // keep-alive on TCP) and dead peers by SWIM.
+    connectionMonitor: { enabled: false },
     ...(allowList != null
       ? {
           connectionGater: {
