@@ -1,0 +1,94 @@
+import type { Database as Db } from 'better-sqlite3'
+import { SEQ_SPAN, stampOf } from './crr-sql.ts'
+import { SqlError, TransactionTooLargeError } from './errors.ts'
+import { mergeKind, multiKey } from './pending-rows.ts'
+import type { Pending, PendingRows } from './pending-rows.ts'
+import type { SqlValue } from './types.ts'
+
+/** Local-write state read by the trigger UDFs, and the functions that record into it. */
+export interface WriteCapture {
+  /** The local transaction in progress, if any. */
+  pending: Pending | undefined
+  /** Set while remote changes merge: triggers then stamp nothing. */
+  syncBit: boolean
+  /** Records a row touched by the pending transaction. */
+  record(table: string, pk: readonly unknown[], kind: number): void
+  /** Reserves `count` seqs in the pending transaction; returns the stamp of the first. */
+  allocate(count: number): number | bigint
+  /** Registers the trigger UDFs on the writer connection. */
+  register(db: Db): void
+}
+
+/** Creates the change-capture state of a store's local writes. */
+export function writeCapture (): WriteCapture {
+  // the last recorded row and its kind before that record, for patina_existed
+  let lastRows: PendingRows | undefined
+  let lastKey: unknown
+  let lastPrev: number | undefined
+  const cap: WriteCapture = {
+    pending: undefined,
+    syncBit: false,
+    record (table, pk, kind) {
+      const p = cap.pending!
+      let m = p.rows.get(table)
+      if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
+      lastRows = m
+      const v = pk[0]
+      if (pk.length === 1 && (typeof v !== 'object' || v === null)) {
+        const prev = m.single.get(v)
+        m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
+        lastKey = v
+        lastPrev = prev
+        return
+      }
+      const k = multiKey(pk)
+      const prev = m.multi.get(k)
+      if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
+      else prev.kind = mergeKind(prev.kind, kind)
+      lastKey = k
+      lastPrev = prev?.kind
+    },
+    allocate (count) {
+      const pending = cap.pending
+      if (pending == null) throw new SqlError('writes to replicated tables must go through store.transaction()')
+      const base = pending.seq
+      if (base + count >= SEQ_SPAN) throw new TransactionTooLargeError(`a transaction may write at most ${SEQ_SPAN - 1} cells`)
+      pending.seq += count
+      pending.lastBase = base
+      return stampOf(pending.dbv, base)
+    },
+    register (db) {
+      db.function('patina_sq', { varargs: true, deterministic: false, safeIntegers: true }, sqFn)
+      db.function('patina_sqn', { varargs: true, deterministic: false }, sqFn)
+      db.function('patina_lastn', { varargs: true, deterministic: false }, lastFn)
+      db.function('patina_existed', { deterministic: false }, (alive: unknown, v: unknown) => {
+        if (alive === 1 && !cap.syncBit && cap.pending != null) replacedLive()
+        return v as number | null
+      })
+      db.function('patina_stamp', { deterministic: false }, () => cap.pending == null ? null : stampOf(cap.pending.dbv, cap.pending.lastBase))
+      db.function('patina_last', { varargs: true, deterministic: false, safeIntegers: true }, lastFn)
+    }
+  }
+  /** The last recorded insert replaced a live row: it is an update. */
+  const replacedLive = (): void => {
+    if (lastRows == null) return
+    const kind = lastPrev == null ? 1 : mergeKind(lastPrev, 1)
+    if (lastRows.single.has(lastKey)) lastRows.single.set(lastKey, kind)
+    else { const e = lastRows.multi.get(lastKey as string); if (e != null) e.kind = kind }
+  }
+  const sqFn = (n: unknown, kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
+    if (cap.syncBit) return null
+    const count = Number(n)
+    if (count === 0) return null
+    const s = cap.allocate(count)
+    cap.record(table as string, pk, Number(kind))
+    return s
+  }
+  const lastFn = (kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
+    const pending = cap.pending
+    if (cap.syncBit || pending == null) return null
+    cap.record(table as string, pk, Number(kind))
+    return stampOf(pending.dbv, pending.lastBase)
+  }
+  return cap
+}
