@@ -11,6 +11,6 @@ if (!existsSync(entry)) {
   process.exit(0)
 }
 const args = process.argv.slice(2)
-const child = spawn(process.execPath, ['--conditions=@patina/source', '--disable-warning=ExperimentalWarning', entry, ...(args.length > 0 ? args : ['agent'])], { stdio: 'inherit' })
+const child = spawn(process.execPath, ['--max-semi-space-size=2', '--conditions=@patina/source', '--disable-warning=ExperimentalWarning', entry, ...(args.length > 0 ? args : ['agent'])], { stdio: 'inherit', env: { MALLOC_ARENA_MAX: '2', ...process.env } })
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig))
 child.on('exit', (code, signal) => process.exit(code ?? (signal != null ? 1 : 0)))

@@ -190,7 +190,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     members: () => members().map(m => ({ id: m.id, addr: m.addr, state: m.state, incarnation: m.incarnation })),
     health: () => ({
       gaps: store.gapCount(),
-      members: members().filter(m => m.state === 'alive').length,
+      // Peers only, as Corrosion counts its members table (the port's contract).
+      members: members().filter(m => m.state === 'alive' && m.self !== true).length,
       p99Lag: lag.p99(Date.now()),
       // Changesets are applied as they arrive (no apply queue), so there is no backlog to report.
       queueSize: 0
