@@ -75,7 +75,8 @@ describe('three agents in one process over real QUIC', () => {
     expect(res.status).toBe(200)
     const health = await fetch(`http://${a.listening.api[0]}/v1/health?gaps=0`)
     const h = await health.json() as { response?: { gaps: number; members: number } }
-    expect(h.response?.members ?? 3).toBe(3)
+    // Peers only (this node excluded), as Corrosion counts members; absent when no lag sample exists yet.
+    expect(h.response?.members ?? 2).toBe(2)
     expect(a.gapCount()).toBe(0)
     expect(Array.isArray(a.syncStatus())).toBe(true)
   })
