@@ -3,7 +3,6 @@ import { fatalCode, isFatalSqliteError } from '../src/fatal.ts'
 import { LagWindow, createMetrics } from '../src/metrics.ts'
 import { PartitionFilter } from '../src/adapters/partition.ts'
 import { encodeMemberMeta, decodeMemberMeta } from '../src/adapters/member-meta.ts'
-import { ntp64ToMs } from '../src/adapters/hlc.ts'
 import { gossipMetricsAdapter } from '../src/adapters/gossip-metrics.ts'
 import { formatTable } from '../src/commands/output.ts'
 
@@ -56,14 +55,6 @@ describe('member metadata', () => {
 })
 
 describe('adapters', () => {
-  it('converts NTP64 timestamps to ms', () => {
-    const ms = 1_700_000_000_123
-    const secs = BigInt(Math.floor(ms / 1000))
-    const frac = BigInt(Math.round(((ms % 1000) / 1000) * 2 ** 32))
-    expect(ntp64ToMs((secs << 32n) | frac)).toBeCloseTo(ms, 0)
-    expect(ntp64ToMs('x')).toBeUndefined()
-  })
-
   it('maps gossip counters onto Prometheus metrics', async () => {
     const m = createMetrics()
     const hook = gossipMetricsAdapter(m)

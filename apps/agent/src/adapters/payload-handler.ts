@@ -1,9 +1,8 @@
-import { decodeChangeset } from '@patina/crdt-store'
+import { decodeChangeset, ntp64ToMs } from '@patina/crdt-store'
 import type { CrdtStore } from '@patina/crdt-store'
 import type { Logger } from 'pino'
 import type { AgentMetrics, LagWindow } from '../metrics.ts'
 import type { PartitionFilter } from './partition.ts'
-import { ntp64ToMs } from './hlc.ts'
 
 /** Options of the gossip payload handler. */
 export interface PayloadHandlerInit {
@@ -42,13 +41,10 @@ export function createPayloadHandler (init: PayloadHandlerInit): (payload: Uint8
       const fresh = result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
       metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
       if (fresh) {
-        const origin = ntp64ToMs(cs.ts)
-        if (origin !== undefined) {
-          const now = init.now()
-          const lag = Math.max(0, (now - origin) / 1000)
-          init.lag.add(now, lag)
-          metrics.applyLag.observe(lag)
-        }
+        const now = init.now()
+        const lag = Math.max(0, (now - ntp64ToMs(cs.ts)) / 1000)
+        init.lag.add(now, lag)
+        metrics.applyLag.observe(lag)
       }
       return fresh
     } catch (err) {
