@@ -3,7 +3,7 @@
 // own figures use), and 100k single-row INSERT statements through the store's API.
 import Database from 'better-sqlite3'
 import { openStore } from '../src/index.ts'
-import { report } from './bench-util.ts'
+import { report, triggerFloor } from './bench-util.ts'
 
 const N = 100_000
 const RUNS = 5
@@ -66,3 +66,5 @@ report('crdt-insert', 'crr_insert_100k_row_statements_ms', crr[1]!, 'ms', plain[
 report('crdt-insert', 'crr_rows_per_s', N / (crr[1]! / 1000), 'rows/s')
 report('crdt-insert', 'changesets_build_300k_changes_ms', crr[2]!, 'ms')
 report('crdt-insert', 'changesets_count', chunks, 'chunks')
+const [floorPlain, floor] = triggerFloor('insert', RUNS)
+report('crdt-insert', 'trigger_floor_100k_row_statements_ms', floor, 'ms', floorPlain)

@@ -3,7 +3,7 @@
 // UPDATE statement touching all rows, whose plain baseline has no per-row statement cost at all.
 import Database from 'better-sqlite3'
 import { openStore } from '../src/index.ts'
-import { report } from './bench-util.ts'
+import { report, triggerFloor } from './bench-util.ts'
 
 const N = 100_000
 const RUNS = 5
@@ -54,3 +54,5 @@ for (let i = 0; i < RUNS; i++) {
 report('crdt-update', 'crr_update_100k_row_statements_ms', crr[0]!, 'ms', plain[0]!)
 report('crdt-update', 'crr_row_updates_per_s', N / (crr[0]! / 1000), 'rows/s')
 report('crdt-update', 'crr_update_one_statement_100k_rows_ms', crr[1]!, 'ms', plain[1]!)
+const [floorPlain, floor] = triggerFloor('update', RUNS)
+report('crdt-update', 'trigger_floor_100k_row_statements_ms', floor, 'ms', floorPlain)

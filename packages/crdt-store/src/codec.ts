@@ -86,7 +86,8 @@ export function decodeChangeset (input: Uint8Array): Changeset {
   const lastSeq = int(m[6], 'last seq')
   if (lastSeq > MAX_SEQ) fail(`last seq ${lastSeq} exceeds ${MAX_SEQ}`)
   if (s0 > s1 || s1 > lastSeq) fail(`seq range [${s0}, ${s1}] does not fit last seq ${lastSeq}`)
-  if (typeof m[7] !== 'bigint' && typeof m[7] !== 'number') fail('ts must be an integer')
+  // a damaged message can carry a float here: BigInt() would throw an untyped RangeError
+  if (typeof m[7] !== 'bigint' && !Number.isSafeInteger(m[7])) fail('ts must be an integer')
   const ts = BigInt(m[7] as bigint | number)
   if (ts < 0n) fail('ts must not be negative')
   if (!Array.isArray(m[8])) fail('tables must be a list')

@@ -83,10 +83,11 @@ export function triggersSql (t: CrrTable): string[] {
   // bigint per row, and cheap map keys for the rows a transaction touched.
   const numKey = numericKey(t)
   // oversized values could never replicate (one cell always travels whole): refuse the write
-  // (octet_length of a number would format it as text: numeric columns test the type first)
+  // (octet_length of a number would format it as text: other columns test the type first, as
+  // `x >= ''`, true exactly for TEXT and BLOB values and cheaper than a typeof() call)
   const tooBig = (c: ColumnMeta, limit: number): string => {
     const len = `octet_length(NEW.${q(c.name)}) > ${limit}`
-    const cond = c.affinity === 'TEXT' || c.affinity === 'BLOB' ? len : `(typeof(NEW.${q(c.name)}) IN ('text', 'blob') AND ${len})`
+    const cond = c.affinity === 'TEXT' || c.affinity === 'BLOB' ? len : `(NEW.${q(c.name)} >= '' AND ${len})`
     return `WHEN ${cond} THEN RAISE(ABORT, ${lit(`${CELL_TOO_LARGE}: ${t.name}.${c.name} exceeds ${limit} bytes`)})`
   }
   const sizeCheck = (cols: readonly [ColumnMeta, number][]): string => `CASE ${cols.map(([c, l]) => tooBig(c, l)).join(' ')} ELSE 1 END`
@@ -138,7 +139,10 @@ END`)
     const sets = ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = 0', '"__st" = excluded."__st"',
       ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
-    out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE ON ${T} WHEN NOT (${samePk}) BEGIN
+    // fired only by statements that set a key column (or a rowid alias, which is the key of an
+    // INTEGER PRIMARY KEY table): other updates skip even evaluating its WHEN clause
+    const keyCols = [...t.pks.map(p => q(p.name)), ...(t.intPk ? ['rowid', '_rowid_', 'oid'] : [])].join(', ')
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE OF ${keyCols} ON ${T} WHEN NOT (${samePk}) BEGIN
 INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT ${sq('patina_sq', `${n + 2}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL AND ${rowSizeCheck}
 ON CONFLICT DO UPDATE SET ${sets.join(', ')};
 UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}

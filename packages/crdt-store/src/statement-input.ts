@@ -8,18 +8,23 @@ export const INTERNAL_NAME = /__patina_|__crsql_|\bpatina_(sqn?|stamp|lastn?|exi
 /** Statement kinds a client transaction may run. */
 export const WRITE_HEAD = /^\s*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
 
+const NO_ARGS: unknown[] = []
 
-/** Binds user parameters: integral numbers as INTEGER, strips `:`/`$`/`@` from names. */
+function conv (v: SqlValue): unknown {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+  if (typeof v === 'boolean') return v ? 1n : 0n
+  return v
+}
+
+/**
+ * Converts user parameters for binding (integral numbers as INTEGER, `:`/`$`/`@` stripped from
+ * names): the argument list to spread into a better-sqlite3 call.
+ */
 export function bindArgs (params: Statement['params']): unknown[] {
-  if (params == null) return []
-  const conv = (v: SqlValue): unknown => {
-    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
-    if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
-    if (typeof v === 'boolean') return v ? 1n : 0n
-    return v
-  }
+  if (params == null) return NO_ARGS
   if (Array.isArray(params)) {
-    if (params.length === 0) return []
+    if (params.length === 0) return NO_ARGS
     const arr = new Array<unknown>(params.length)
     for (let i = 0; i < params.length; i++) arr[i] = conv(params[i] as SqlValue)
     return [arr]

@@ -25,22 +25,36 @@ export function writeCapture (): WriteCapture {
   let lastRows: PendingRows | undefined
   let lastKey: unknown
   let lastPrev: number | undefined
+  // the table of the previous record: most transactions write one table, so skip the lookup
+  let lastTable: string | undefined
+  let lastTableRows: PendingRows | undefined
+  let lastPending: Pending | undefined
+  const rowsOf = (p: Pending, table: string): PendingRows => {
+    if (table === lastTable && p === lastPending) return lastTableRows!
+    let m = p.rows.get(table)
+    if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
+    lastTable = table
+    lastTableRows = m
+    lastPending = p
+    return m
+  }
+  /** Records a single scalar key (the common case: no array, no composite key). */
+  const recordOne = (table: string, v: unknown, kind: number): void => {
+    const m = rowsOf(cap.pending!, table)
+    lastRows = m
+    const prev = m.single.get(v)
+    m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
+    lastKey = v
+    lastPrev = prev
+  }
   const cap: WriteCapture = {
     pending: undefined,
     syncBit: false,
     record (table, pk, kind) {
-      const p = cap.pending!
-      let m = p.rows.get(table)
-      if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
-      lastRows = m
       const v = pk[0]
-      if (pk.length === 1 && (typeof v !== 'object' || v === null)) {
-        const prev = m.single.get(v)
-        m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
-        lastKey = v
-        lastPrev = prev
-        return
-      }
+      if (pk.length === 1 && (typeof v !== 'object' || v === null)) { recordOne(table, v, kind); return }
+      const m = rowsOf(cap.pending!, table)
+      lastRows = m
       const k = multiKey(pk)
       const prev = m.multi.get(k)
       if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
@@ -59,8 +73,9 @@ export function writeCapture (): WriteCapture {
     },
     register (db) {
       db.function('patina_sq', { varargs: true, deterministic: false, safeIntegers: true }, sqFn)
-      db.function('patina_sqn', { varargs: true, deterministic: false }, sqFn)
-      db.function('patina_lastn', { varargs: true, deterministic: false }, lastFn)
+      // the number variants serve single-key tables only: a fixed arity avoids a rest array per row
+      db.function('patina_sqn', { deterministic: false }, sqOne)
+      db.function('patina_lastn', { deterministic: false }, lastOne)
       db.function('patina_existed', { deterministic: false }, (alive: unknown, v: unknown) => {
         if (alive === 1 && !cap.syncBit && cap.pending != null) replacedLive()
         return v as number | null
@@ -83,6 +98,18 @@ export function writeCapture (): WriteCapture {
     const s = cap.allocate(count)
     cap.record(table as string, pk, Number(kind))
     return s
+  }
+  const sqOne = (n: number, kind: number, table: string, k: number | null): number | bigint | null => {
+    if (cap.syncBit || n === 0) return null
+    const s = cap.allocate(n)
+    recordOne(table, k, kind)
+    return s
+  }
+  const lastOne = (kind: number, table: string, k: number | null): number | bigint | null => {
+    const pending = cap.pending
+    if (cap.syncBit || pending == null) return null
+    recordOne(table, k, kind)
+    return stampOf(pending.dbv, pending.lastBase)
   }
   const lastFn = (kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
     const pending = cap.pending

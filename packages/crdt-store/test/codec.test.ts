@@ -1,3 +1,4 @@
+import { Packr } from 'msgpackr'
 import { describe, expect, it } from 'vitest'
 import { decodeChangeset, decodeNeeds, decodeSummary, encodeChangeset, packPk } from '../src/index.ts'
 import type { Changeset } from '../src/index.ts'
@@ -39,5 +40,10 @@ describe('changeset codec', () => {
     expect(() => decodeChangeset(encodeChangeset({ ...sample, seqs: [6, 5] }))).toThrow(/seq range/)
     expect(() => decodeChangeset(encodeChangeset({ ...sample, actor: new Uint8Array(3) }))).toThrow(/actor/)
     expect(() => decodeChangeset(new Uint8Array([0x93, 0x02, 0xa2, 0x63, 0x73]))).toThrow(expect.objectContaining({ name: 'MalformedChangesetError' }))
+  })
+  it('rejects a fractional timestamp (a damaged type byte) with the typed error', () => {
+    const packr = new Packr({ useRecords: false })
+    const bad = packr.pack([1, 'cs', actor, 3, 2, 5, 9, -2.96e-90, ['t'], []])
+    expect(() => decodeChangeset(bad)).toThrow(expect.objectContaining({ name: 'MalformedChangesetError' }))
   })
 })

@@ -74,6 +74,16 @@ describe('local writes', () => {
     expect(cells(s, 't', '010902')).toEqual([['-1', 1, 2, 1, 1], ['a', 2, 2, 1, 2], ['b', 2, 2, 1, 3]])
     s.close()
   })
+  it('treats a rowid alias set on an INTEGER PRIMARY KEY table as a key change', () => {
+    for (const alias of ['rowid', '_rowid_', 'oid', 'ROWID']) {
+      const s = store()
+      s.transaction([{ sql: "INSERT INTO t (id, a, b) VALUES (1, 'one', 1)" }])
+      s.transaction([{ sql: `UPDATE t SET ${alias} = 2 WHERE id = 1` }])
+      expect(cells(s, 't', '010901'), alias).toEqual([['-1', 2, 2, 2, 0]])
+      expect(cells(s, 't', '010902'), alias).toEqual([['-1', 1, 2, 1, 1], ['a', 2, 2, 1, 2], ['b', 2, 2, 1, 3]])
+      s.close()
+    }
+  })
   it('exposes crsql_changes with every cr-sqlite column plus ts', () => {
     const s = store()
     s.transaction([{ sql: "INSERT INTO t (id, a) VALUES (1, 'x')" }])
