@@ -31,3 +31,17 @@ export async function visible (apiAddr: string, table: string, k: number): Promi
   const text = await res.text()
   return text.includes('"row"')
 }
+
+/** CPU time (user + system) a process has used so far, in ms, from /proc; NaN when unavailable. */
+export async function cpuMs (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return NaN
+  try {
+    const { readFileSync } = await import('node:fs')
+    // fields after the command name (which may hold spaces): utime and stime are the 12th and 13th
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(f[11]) + Number(f[12])) * 10 // clock ticks of 10 ms (USER_HZ 100 on Linux)
+  } catch {
+    return NaN
+  }
+}

@@ -12,15 +12,35 @@ import type { StoreState } from './store-state.ts'
 import { validateChange } from './change-validation.ts'
 import type { ApplyResult, Change, Changeset, SqlValue } from './types.ts'
 
+/** The remote write path of a store. */
+export interface ApplyChangesets {
+  /** Applies one changeset in its own transaction. */
+  apply(cs: Changeset): ApplyResult
+  /**
+   * Applies several changesets in one transaction: a changeset that fails (a typed error:
+   * malformed, unknown table…) changes nothing and its error takes its place in the result list;
+   * the others commit together. A SQLite failure (disk full, I/O) rolls the whole batch back and
+   * throws.
+   */
+  applyBatch(list: readonly Changeset[]): Array<ApplyResult | Error>
+}
+
 /**
- * Creates a store's `apply(changeset)`: validates a remote changeset, buffers chunks of a partial
- * version, and merges a complete version into the tables in one transaction.
+ * Creates a store's `apply(changeset)` and `applyBatch(changesets)`: validates a remote changeset,
+ * buffers chunks of a partial version, and merges a complete version into the tables in one
+ * transaction (or one savepoint of a batch).
  */
-export function applyChangeset (state: StoreState, compactStep: () => void): (cs: Changeset) => ApplyResult {
+export function applyChangeset (state: StoreState, compactStep: (overwrites: number) => void): ApplyChangesets {
   const { db, st, books, tables, bs, clock, log, siteHex, capture, alive, notNested, localBook, ensureSite, forgetNewSites, siteIdOf, emit } = state
   /** Decoded chunks of partial versions buffered since open, by `ordinal:version`. */
   const chunkCache = new Map<string, Changeset[]>()
   let chunkCacheSize = 0
+  /**
+   * The batch in progress: books to restore if it rolls back, commit events to send once it
+   * commits, and whether a changeset is between its first and last write (a failure there leaves
+   * the batch's transaction half-written).
+   */
+  let batch: { undo: Array<[string, Book | undefined]>; emits: RowTouch[][]; writing: boolean } | undefined
 
   function apply (cs: Changeset): ApplyResult {
     alive()
@@ -36,7 +56,7 @@ export function applyChangeset (state: StoreState, compactStep: () => void): (cs
     const base: Omit<ApplyResult, 'status'> = { actor: actorHex, version: cs.version, changed: 0 }
     // own versions we hold are ignored; newer ones (a restore lost them) are taken back like any peer's
     if (actorHex === siteHex && isKnown(localBook(), cs.version)) return { ...base, status: 'own' }
-    notNested()
+    if (batch == null) notNested()
     for (const c of cs.changes) validateChange(c, cs, actorHex)
     const cur = books.get(actorHex)
     if (cur != null && isKnown(cur, cs.version)) return { ...base, status: 'duplicate' }
@@ -48,8 +68,8 @@ export function applyChangeset (state: StoreState, compactStep: () => void): (cs
     let status: ApplyResult['status'] = 'buffered'
     let changed = 0
     let touched: RowTouch[] = []
-    st.begin.run()
-    state.clearNewSites()
+    let overwrites = 0
+    if (batch == null) { st.begin.run(); state.clearNewSites() } else batch.writing = true
     try {
       const ord = ensureSite(cs.actor)
       const book: Book = cur != null ? cloneBook(cur) : { ord, siteId: cs.actor, hex: actorHex, head: 0, gaps: [], partials: new Map() }
@@ -84,6 +104,7 @@ export function applyChangeset (state: StoreState, compactStep: () => void): (cs
           const r = mergeGroups(all.groups, { ord, siteId: cs.actor, version: cs.version }, siteIdOf)
           changed = r.changed
           touched = r.touched
+          overwrites = r.overwrites
         } catch (err) {
           // e.g. a value a STRICT column refuses: the version cannot apply here, nothing is kept
           if ((err as Error).name === 'SqliteError' || err instanceof TypeError || err instanceof RangeError) {
@@ -101,11 +122,10 @@ export function applyChangeset (state: StoreState, compactStep: () => void): (cs
         markKnown(book, cs.version)
         status = changed > 0 ? 'applied' : 'cleared'
       }
-      bs.savePartial(book, cs.version)
-      bs.save(book, cur?.gaps ?? [])
-      if (all != null) compactStep()
-      st.commit.run()
-      state.clearNewSites()
+      if (partial != null || book.partials.has(cs.version)) bs.savePartial(book, cs.version)
+      bs.save(book, cur?.gaps ?? [], cur?.head)
+      if (all != null) compactStep(overwrites)
+      if (batch == null) { st.commit.run(); state.clearNewSites() } else { batch.writing = false; batch.undo.push([actorHex, cur]) }
       books.set(actorHex, book)
       const ck = `${ord}:${cs.version}`
       if (all == null) {
@@ -120,13 +140,70 @@ export function applyChangeset (state: StoreState, compactStep: () => void): (cs
         chunkCache.delete(ck)
       }
     } catch (err) {
-      if (db.inTransaction) st.rollback.run()
-      forgetNewSites()
+      // (in a batch, the batch rolls back and takes its changesets one at a time)
+      if (batch == null) {
+        if (db.inTransaction) st.rollback.run()
+        forgetNewSites()
+      }
       throw err
     }
     if (!clock.update(cs.ts)) log?.debug?.({ actor: actorHex, version: cs.version }, 'remote timestamp too far ahead; clock not moved')
-    if (status !== 'buffered') emit('remote', touched)
+    if (status !== 'buffered') {
+      if (batch == null) emit('remote', touched)
+      else batch.emits.push(touched)
+    }
     return { ...base, status, changed }
   }
-  return apply
+
+  function applyBatch (list: readonly Changeset[]): Array<ApplyResult | Error> {
+    alive()
+    if (!Array.isArray(list)) throw new MalformedChangesetError('applyBatch expects a list of changesets')
+    notNested()
+    if (list.length === 0) return []
+    const b: NonNullable<typeof batch> = { undo: [], emits: [], writing: false }
+    const out: Array<ApplyResult | Error> = []
+    batch = b
+    st.begin.run()
+    state.clearNewSites()
+    let halfWritten = false
+    try {
+      for (const cs of list) {
+        try {
+          out.push(apply(cs))
+        } catch (err) {
+          // refused before writing anything (validation): only this changeset fails
+          if (!b.writing && db.inTransaction && err instanceof Error && err.name !== 'SqliteError') { out.push(err); continue }
+          halfWritten = b.writing && err instanceof Error && err.name !== 'SqliteError' && db.inTransaction
+          throw err
+        }
+      }
+      st.commit.run()
+    } catch (err) {
+      if (db.inTransaction) st.rollback.run()
+      for (const [h, prev] of b.undo.reverse()) {
+        if (prev == null) books.delete(h)
+        else books.set(h, prev)
+      }
+      // buffered chunks may now be missing from the buffer table: completion rereads the table
+      chunkCache.clear()
+      chunkCacheSize = 0
+      forgetNewSites()
+      batch = undefined
+      if (!halfWritten) throw err
+      // a changeset failed halfway (e.g. a value a STRICT column refuses): no savepoint per
+      // changeset on the common path, so take them one transaction each and keep each verdict
+      return list.map(cs => {
+        try { return apply(cs) } catch (e) {
+          if (!(e instanceof Error) || e.name === 'SqliteError') throw e
+          return e
+        }
+      })
+    } finally {
+      batch = undefined
+    }
+    state.clearNewSites()
+    for (const touched of b.emits) emit('remote', touched)
+    return out
+  }
+  return { apply, applyBatch }
 }

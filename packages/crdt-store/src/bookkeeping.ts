@@ -52,8 +52,11 @@ export function markPartial (b: Book, v: number): void {
 
 /** Statements persisting bookkeeping in the data's transaction. */
 export interface BookStore {
-  /** Persists head and gaps; with `before`, only the gap rows that differ from it are written. */
-  save(b: Book, before?: readonly Range[]): void
+  /**
+   * Persists head and gaps; with `before`, only the gap rows that differ from it are written, and
+   * with `headBefore`, the head only when it moved.
+   */
+  save(b: Book, before?: readonly Range[], headBefore?: number): void
   savePartial(b: Book, v: number): void
   load(): { ord: number; head: number; gaps: Range[]; partials: Map<number, Partial> }[]
 }
@@ -67,8 +70,10 @@ export function bookStore (db: Database): BookStore {
   const putPartial = db.prepare('INSERT OR REPLACE INTO __patina_partials (site, dbv, last_seq, ts, seqs) VALUES (?, ?, ?, ?, ?)')
   const delPartial = db.prepare('DELETE FROM __patina_partials WHERE site = ? AND dbv = ?')
   return {
-    save (b, before) {
-      setHead.run(b.ord, b.head)
+    save (b, before, headBefore) {
+      // a head above 0 was written when it got there; a 0 head may never have been (an actor seen
+      // only through buffered chunks), so it is always written
+      if (headBefore !== b.head || b.head === 0) setHead.run(b.ord, b.head)
       if (before == null) {
         delGaps.run(b.ord)
         for (const [s, e] of b.gaps) addGap.run(b.ord, s, e)

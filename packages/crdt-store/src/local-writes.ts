@@ -26,7 +26,7 @@ export interface LocalWrites {
 /** Creates the local write path of a store. */
 export function localWrites (
   state: StoreState,
-  compactStep: () => void,
+  compactStep: (overwrites: number) => void,
   versionChangesets: (ord: number, actor: Uint8Array, version: number) => Changeset[]
 ): LocalWrites {
   const { db, st, bs, books, clock, siteId, siteHex, capture, listeners, alive, notNested, localBook, emit } = state
@@ -40,14 +40,14 @@ export function localWrites (
     st.begin.run()
     const local = localBook()
     if (local.head >= MAX_VERSION) { st.rollback.run(); throw new TransactionTooLargeError('this actor has used every version number') }
-    capture.pending = { dbv: local.head + 1, seq: 0, lastBase: 0, rows: new Map() }
+    capture.pending = { dbv: local.head + 1, seq: 0, lastBase: 0, rows: new Map(), overwrites: 0 }
     try {
       const value = body()
       const p = capture.pending!
       let version: number | null = null
       if (p.seq > 0) {
         version = p.dbv
-        compactStep()
+        compactStep(p.overwrites)
         st.putVersion.run(0, version, BigInt.asIntN(64, clock.now()), p.seq - 1, packInternal(rowListOf(p)))
         const next = cloneBook(local)
         next.head = version

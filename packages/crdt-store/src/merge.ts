@@ -83,8 +83,10 @@ export interface MergeOrigin {
  * order, then site id (merge-equal-values). The caller runs this inside a transaction with the
  * local-write triggers disabled. Returns the number of winning changes and the touched rows.
  */
-export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, siteIdOf: (ord: number) => Uint8Array): { changed: number; touched: RowTouch[] } {
+export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, siteIdOf: (ord: number) => Uint8Array): { changed: number; touched: RowTouch[]; overwrites: number } {
   let changed = 0
+  // rows that already had a clock and changed: older versions may have lost cells to this one
+  let overwrites = 0
   const touched: RowTouch[] = []
   const { ord, siteId, version } = origin
   for (const { rt, pk, changes } of groups) {
@@ -167,6 +169,7 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
       dirty = true; changed++
     }
     if (!dirty) continue
+    if (row != null) overwrites++
     if (baseInitially && baseDeleted) rt.delBase.run(...pk)
     if (baseAlive && (baseDeleted || !baseInitially || written.size > 0)) {
       const cols = [...written.keys()].sort((a, b) => a - b)
@@ -179,5 +182,5 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
     else if (baseAlive && (baseDeleted || written.size > 0)) kind = 'update'
     touched.push({ table: rt.meta.name, pk, kind })
   }
-  return { changed, touched }
+  return { changed, touched, overwrites }
 }

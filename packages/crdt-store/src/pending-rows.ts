@@ -7,6 +7,8 @@ export interface Pending {
   seq: number
   lastBase: number
   rows: Map<string, PendingRows>
+  /** Rows updated, deleted or replaced (not freshly inserted): older versions may have lost cells. */
+  overwrites: number
 }
 
 /** Rows a pending transaction touched in one table: scalar keys map straight to a kind code. */

@@ -40,7 +40,9 @@ export function writeCapture (): WriteCapture {
   }
   /** Records a single scalar key (the common case: no array, no composite key). */
   const recordOne = (table: string, v: unknown, kind: number): void => {
-    const m = rowsOf(cap.pending!, table)
+    const p = cap.pending!
+    if (kind !== 0) p.overwrites++
+    const m = rowsOf(p, table)
     lastRows = m
     const prev = m.single.get(v)
     m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
@@ -53,7 +55,9 @@ export function writeCapture (): WriteCapture {
     record (table, pk, kind) {
       const v = pk[0]
       if (pk.length === 1 && (typeof v !== 'object' || v === null)) { recordOne(table, v, kind); return }
-      const m = rowsOf(cap.pending!, table)
+      const p = cap.pending!
+      if (kind !== 0) p.overwrites++
+      const m = rowsOf(p, table)
       lastRows = m
       const k = multiKey(pk)
       const prev = m.multi.get(k)
@@ -87,6 +91,7 @@ export function writeCapture (): WriteCapture {
   /** The last recorded insert replaced a live row: it is an update. */
   const replacedLive = (): void => {
     if (lastRows == null) return
+    if (cap.pending != null) cap.pending.overwrites++
     const kind = lastPrev == null ? 1 : mergeKind(lastPrev, 1)
     if (lastRows.single.has(lastKey)) lastRows.single.set(lastKey, kind)
     else { const e = lastRows.multi.get(lastKey as string); if (e != null) e.kind = kind }

@@ -73,6 +73,8 @@ const scenarioArb = fc.record({
   replicas: fc.integer({ min: 3, max: 4 }),
   chunkBytes: fc.constantFrom(64, 160, 512, 8192),
   fileBacked: fc.boolean(),
+  // final delivery through applyBatch in slices of this size (0: one apply() per changeset)
+  batch: fc.constantFrom(0, 0, 1, 3, 50),
   steps: fc.array(fc.oneof(
     fc.record({ kind: fc.constant('write' as const), at: fc.nat(), tx: txArb({ pkChanges: true }) }),
     fc.record({ kind: fc.constant('deliver' as const), which: fc.nat(), to: fc.nat(), keep: fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }) })
@@ -119,7 +121,12 @@ describe('convergence (broadcast path)', () => {
           const all = produced.filter(p => p.origin !== to).flatMap(p => p.chunks)
           const dupes = g(fc.subarray, all)
           const order = g(fc.shuffledSubarray, [...all, ...dupes], { minLength: all.length + dupes.length })
-          for (const cs of order) target.apply(cs)
+          if (sc.batch === 0) for (const cs of order) target.apply(cs)
+          else {
+            for (let i = 0; i < order.length; i += sc.batch) {
+              for (const r of target.applyBatch(order.slice(i, i + sc.batch))) expect(r).not.toBeInstanceOf(Error)
+            }
+          }
         }
         assertConverged(stores, produced)
       } finally {

@@ -146,6 +146,25 @@ describe('bookkeeping and sync', () => {
     expect(rows(x!, 't')).toEqual(rows(y!, 't'))
     x!.close(); y!.close()
   })
+  it('compacts as it writes: local overwrites and merged ones shrink older row lists without compact()', () => {
+    const [a, b] = stores(2, schema)
+    // the row-list size of a's first version, as each store holds it
+    const firstList = (s: typeof a): number => [...s!.read(`SELECT length(v.rows) FROM __patina_versions AS v JOIN __patina_sites AS s ON s.ordinal = v.site WHERE s.site_id = x'${hex(a!.siteId)}' AND v.dbv = 1`).rows][0]![0] as number
+    for (const c of a!.transaction(tx => { for (let i = 0; i < 200; i++) tx.run('INSERT INTO t VALUES (?, ?)', [i, 'v']) }).changesets) b!.apply(c)
+    const full = firstList(a)
+    expect(full).toBeGreaterThan(200)
+    expect(firstList(b)).toBeGreaterThan(200)
+    // inserts of new rows take nothing from it
+    for (let i = 200; i < 220; i++) for (const c of a!.transaction([{ sql: 'INSERT INTO t VALUES (?, ?)', params: [i, 'v'] }]).changesets) b!.apply(c)
+    expect(firstList(a)).toBe(full)
+    // updates of its rows take its cells; the writes (local on a, merged on b) compact it
+    for (let k = 0; k < 3; k++) {
+      for (const c of a!.transaction([{ sql: 'UPDATE t SET a = ? WHERE id < 200', params: ['u' + k] }]).changesets) b!.apply(c)
+    }
+    expect(firstList(a)).toBeLessThanOrEqual(1)
+    expect(firstList(b)).toBeLessThanOrEqual(1)
+    a!.close(); b!.close()
+  })
   it('shrinks the row lists of overwritten versions, and still serves them as cleared', () => {
     const [a, b] = stores(2, schema)
     a!.transaction(tx => { for (let i = 0; i < 200; i++) tx.run('INSERT INTO t VALUES (?, ?)', [i, 'v']) })

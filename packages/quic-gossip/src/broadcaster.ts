@@ -38,6 +38,13 @@ export interface BroadcastInit {
   maxLinkBufferBytes?: number
   /** Skip an item's remaining re-send rounds after this many duplicates of it arrived (0 = never). Default 0. */
   stopAfterDuplicates?: number
+  /**
+   * Coalescing window under load. A frame to a peer goes out at the end of the event-loop turn when
+   * nothing was flushed in the last `flushDelayMs`; otherwise it waits for the window to end, so
+   * busy nodes send fewer, fuller frames (less per-frame work on both ends) while an idle node adds
+   * no delay. 0 = flush every turn. Default 0.
+   */
+  flushDelayMs?: number
 }
 
 /** Metadata passed with a delivered payload. */
@@ -49,6 +56,18 @@ export interface PayloadMeta {
 
 /** Receives each new payload once; return `false` for "not new to me" (no re-broadcast). */
 export type PayloadHandler = (payload: Uint8Array, meta: PayloadMeta) => boolean | undefined | void
+
+/** One new payload of a received frame, as a {@link BatchPayloadHandler} gets it. */
+export interface ReceivedPayload {
+  payload: Uint8Array
+  meta: PayloadMeta
+}
+
+/**
+ * Receives the new payloads of one frame together (e.g. to store them in one transaction); returns
+ * one verdict per item, `false` for "not new to me" (no re-broadcast). Nothing returned = all new.
+ */
+export type BatchPayloadHandler = (items: readonly ReceivedPayload[]) => ReadonlyArray<boolean | undefined | void> | undefined | void
 
 // After a failed dial, frames for that peer are dropped for this long instead of re-dialing.
 const REDIAL_BACKOFF_MS = 1000
@@ -69,6 +88,8 @@ export class Broadcaster {
   readonly #seen: SeenCache
   readonly #bucket: TokenBucket
   readonly #handlers = new Set<PayloadHandler>()
+  readonly #batchHandlers = new Set<BatchPayloadHandler>()
+  #lastFlushAt = -Infinity
   readonly #links: LinkPool
   readonly #batches = new Map<string, { items: BatchItem[], bytes: number }>()
   // hint bytes per holder list: the sends of one round share one list, so encode it once
@@ -146,6 +167,12 @@ export class Broadcaster {
     return () => { this.#handlers.delete(handler) }
   }
 
+  /** Register a handler that gets each frame's new payloads at once; returns its unsubscribe function. */
+  onPayloads (handler: BatchPayloadHandler): () => void {
+    this.#batchHandlers.add(handler)
+    return () => { this.#batchHandlers.delete(handler) }
+  }
+
   /** Originate a payload. False = above the high-water mark; slow down. */
   broadcast (key: string, payload: Uint8Array): boolean {
     if (payload.byteLength > this.#cfg.maxPayloadBytes) {
@@ -212,7 +239,9 @@ export class Broadcaster {
     const stats = this.#ctx.stats
     const now = performance.now()
     stats.inc('payloadsReceived', items.length)
-    for (const [key, payload, hint] of items) {
+    const fresh: BatchItem[] = []
+    for (const item of items) {
+      const [key, , hint] = item
       if (!this.#seen.add(key)) {
         stats.inc('duplicates')
         this.#scheduler.noteDuplicate(key)
@@ -220,16 +249,31 @@ export class Broadcaster {
         for (const h of this.#peers.decodeHint(hint)) this.#scheduler.noteHolder(key, h)
         continue
       }
-      let isNew = true
+      fresh.push(item)
+    }
+    if (fresh.length === 0) return
+    const isNew: boolean[] = fresh.map(() => true)
+    if (this.#batchHandlers.size > 0) {
+      const received = fresh.map(([key, payload]) => ({ payload, meta: { key, from } }))
+      for (const h of this.#batchHandlers) {
+        try {
+          const verdicts = h(received)
+          if (verdicts != null) for (let i = 0; i < fresh.length; i++) if (verdicts[i] === false) isNew[i] = false
+        } catch (err) {
+          this.#ctx.log.error({ err, items: fresh.length }, 'payload handler threw')
+        }
+      }
+    }
+    for (const [i, [key, payload, hint]] of fresh.entries()) {
       for (const h of this.#handlers) {
         try {
-          if (h(payload, { key, from }) === false) isNew = false
+          if (h(payload, { key, from }) === false) isNew[i] = false
         } catch (err) {
           this.#ctx.log.error({ err, key }, 'payload handler threw')
         }
       }
       stats.inc('payloadsDelivered')
-      if (isNew) {
+      if (isNew[i] === true) {
         const dropped = this.#scheduler.enqueue(key, payload, now, [from, ...this.#peers.decodeHint(hint)])
         if (dropped > 0) stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
       }
@@ -266,11 +310,16 @@ export class Broadcaster {
     if (sends.length > 0) this.#ctx.stats.inc('payloadsSent', sends.length)
     if (this.#batches.size > 0 && !this.#flushScheduled) {
       this.#flushScheduled = true
-      // one flush per event-loop turn: everything queued in this turn shares a frame per peer
-      setImmediate(() => {
+      // one flush per event-loop turn: everything queued in this turn shares a frame per peer;
+      // within the coalescing window of the last flush, wait for the window's end instead
+      const flush = (): void => {
         this.#flushScheduled = false
+        this.#lastFlushAt = performance.now()
         for (const peer of [...this.#batches.keys()]) this.#flushPeer(peer)
-      })
+      }
+      const wait = this.#lastFlushAt + this.#cfg.flushDelayMs - now
+      if (wait > 0) setTimeout(flush, wait)
+      else setImmediate(flush)
     }
     const due = blocked ? now + this.#bucket.waitMs(this.#cfg.maxBatchBytes, now) : this.#scheduler.nextDueAt()
     this.#arm(due, now)

@@ -8,7 +8,7 @@ import { tcp } from '@libp2p/tcp'
 import { createLibp2p } from 'libp2p'
 import { toMultiaddr, withoutPeerId } from './address.ts'
 import { BROADCAST_PROTOCOL, Broadcaster } from './broadcaster.ts'
-import type { BroadcastInit, PayloadHandler } from './broadcaster.ts'
+import type { BatchPayloadHandler, BroadcastInit, PayloadHandler } from './broadcaster.ts'
 import { NotStartedError } from './errors.ts'
 import { broadcastDefaults, checkNodeInit, syncDefaults } from './resolve-config.ts'
 import type { AdmissionPolicy } from './handshake.ts'
@@ -91,6 +91,8 @@ export interface GossipNode {
   waitForCapacity: (options?: { signal?: AbortSignal }) => Promise<void>
   /** Called once per new key; return false for "not new to me". */
   onPayload: (handler: PayloadHandler) => () => void
+  /** Called once per received frame with its new keys (one verdict each); see {@link BatchPayloadHandler}. */
+  onPayloads: (handler: BatchPayloadHandler) => () => void
   /** Remember `key` as seen (e.g. it arrived through sync), so a later broadcast of it is a duplicate. */
   markSeen: (key: string) => void
   /** Plug in the store's anti-entropy port. */
@@ -255,6 +257,7 @@ export async function createGossipNode (init: GossipInit = {}, options?: { signa
     },
     waitForCapacity: async (opts) => { await broadcaster.waitForCapacity(opts) },
     onPayload: (handler) => broadcaster.onPayload(handler),
+    onPayloads: (handler) => broadcaster.onPayloads(handler),
     markSeen: (key) => { broadcaster.markSeen(key) },
     attachSync: (port) => { sync.attach(port) },
     async syncNow (opts) {

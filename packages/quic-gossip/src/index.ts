@@ -20,7 +20,7 @@
 export { createGossipNode } from './gossip-node.ts'
 export type { GossipInit, GossipNode } from './gossip-node.ts'
 export { BROADCAST_PROTOCOL } from './broadcaster.ts'
-export type { BroadcastInit, PayloadHandler, PayloadMeta } from './broadcaster.ts'
+export type { BatchPayloadHandler, BroadcastInit, PayloadHandler, PayloadMeta, ReceivedPayload } from './broadcaster.ts'
 export { SYNC_PROTOCOL } from './sync-service.ts'
 export type { SyncInit } from './sync-service.ts'
 export type { SyncPort, SyncRoundReport, RemoteSummary, PeerNeeds } from './sync-port.ts'

@@ -36,7 +36,8 @@ export function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastIni
     seenCacheSize: b.seenCacheSize ?? 200_000,
     maxPayloadBytes: b.maxPayloadBytes ?? 1024 * 1024,
     maxLinkBufferBytes: b.maxLinkBufferBytes ?? 8 * 1024 * 1024,
-    stopAfterDuplicates: b.stopAfterDuplicates ?? 0
+    stopAfterDuplicates: b.stopAfterDuplicates ?? 0,
+    flushDelayMs: b.flushDelayMs ?? 0
   }
   positive(c.lambda, 'broadcast.lambda')
   count(c.fanout, 'broadcast.fanout')
@@ -49,6 +50,7 @@ export function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastIni
   count(c.maxPayloadBytes, 'broadcast.maxPayloadBytes')
   positive(c.maxLinkBufferBytes, 'broadcast.maxLinkBufferBytes')
   count(c.stopAfterDuplicates, 'broadcast.stopAfterDuplicates', 0)
+  duration(c.flushDelayMs, 'broadcast.flushDelayMs')
   return c
 }
 

@@ -1,12 +1,13 @@
 import { decodeChangeset, ntp64ToMs } from '@patina/crdt-store'
-import type { CrdtStore } from '@patina/crdt-store'
+import type { Changeset, CrdtStore } from '@patina/crdt-store'
+import type { ReceivedPayload } from '@patina/quic-gossip'
 import type { Logger } from 'pino'
 import type { AgentMetrics, LagWindow } from '../metrics.ts'
 import type { PartitionFilter } from './partition.ts'
 
 /** Options of the gossip payload handler. */
 export interface PayloadHandlerInit {
-  store: Pick<CrdtStore, 'apply'>
+  store: Pick<CrdtStore, 'applyBatch'>
   guard: <T>(fn: () => T) => T
   partition: PartitionFilter
   metrics: AgentMetrics
@@ -17,42 +18,59 @@ export interface PayloadHandlerInit {
 }
 
 /**
- * The gossip → store direction: decodes a broadcast changeset and applies it. Returns whether it was
- * new here, which tells gossip whether to re-broadcast it. Bad payloads are counted and logged, never
- * thrown: a peer's bytes must not crash the node.
+ * The gossip → store direction: decodes the new changesets of one received frame and applies them
+ * in one store transaction (one commit for the frame, not one per changeset). Returns, per item,
+ * whether it was new here, which tells gossip whether to re-broadcast it. Bad payloads are counted
+ * and logged, never thrown: a peer's bytes must not crash the node.
  */
-export function createPayloadHandler (init: PayloadHandlerInit): (payload: Uint8Array, meta: { key: string; from: string }) => boolean {
+export function createPayloadHandler (init: PayloadHandlerInit): (items: readonly ReceivedPayload[]) => boolean[] {
   const { store, guard, partition, metrics, logger } = init
-  return (payload, meta) => {
-    if (partition.isAddrBlocked(meta.from)) {
-      metrics.gossipDropped.inc({ reason: 'partitioned' })
-      return false
+  return (items) => {
+    const verdicts = items.map(() => false)
+    const decoded: Changeset[] = []
+    const slots: number[] = []
+    for (const [i, { payload, meta }] of items.entries()) {
+      if (partition.isAddrBlocked(meta.from)) {
+        metrics.gossipDropped.inc({ reason: 'partitioned' })
+        continue
+      }
+      try {
+        decoded.push(decodeChangeset(payload))
+        slots.push(i)
+      } catch (err) {
+        metrics.gossipDropped.inc({ reason: 'malformed' })
+        logger.warn({ err: (err as Error).message, from: meta.from }, 'dropped a malformed changeset')
+      }
     }
-    let cs
+    if (decoded.length === 0) return verdicts
+    let results
     try {
-      cs = decodeChangeset(payload)
+      results = guard(() => store.applyBatch(decoded))
     } catch (err) {
-      metrics.gossipDropped.inc({ reason: 'malformed' })
-      logger.warn({ err: (err as Error).message, from: meta.from }, 'dropped a malformed changeset')
-      return false
+      // SQLite itself failed (the guard stops the node when it is fatal): nothing was applied
+      metrics.changesetsApplied.inc({ result: 'error' }, decoded.length)
+      logger.warn({ err: (err as Error).message, name: (err as Error).name, items: decoded.length }, 'could not apply received changesets')
+      return verdicts
     }
-    try {
-      const result = guard(() => store.apply(cs))
+    const now = init.now()
+    for (const [k, result] of results.entries()) {
+      const i = slots[k]!
+      if (result instanceof Error) {
+        // e.g. a table this node's schema lacks yet: the whole version is refused and stays a gap
+        // that anti-entropy fills once the schema catches up.
+        metrics.changesetsApplied.inc({ result: 'error' })
+        logger.warn({ err: result.message, name: result.name, key: items[i]!.meta.key }, 'could not apply a changeset')
+        continue
+      }
       const fresh = result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
       metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
+      verdicts[i] = fresh
       if (fresh) {
-        const now = init.now()
-        const lag = Math.max(0, (now - ntp64ToMs(cs.ts)) / 1000)
+        const lag = Math.max(0, (now - ntp64ToMs(decoded[k]!.ts)) / 1000)
         init.lag.add(now, lag)
         metrics.applyLag.observe(lag)
       }
-      return fresh
-    } catch (err) {
-      // e.g. a table this node's schema lacks yet: the whole version is refused and stays a gap
-      // that anti-entropy fills once the schema catches up.
-      metrics.changesetsApplied.inc({ result: 'error' })
-      logger.warn({ err: (err as Error).message, name: (err as Error).name, key: meta.key }, 'could not apply a changeset')
-      return false
     }
+    return verdicts
   }
 }

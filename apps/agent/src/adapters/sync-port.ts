@@ -1,7 +1,6 @@
 import { encodeChangeset, decodeChangeset, encodeSummary, decodeSummary, encodeNeeds, decodeNeeds } from '@patina/crdt-store'
-import type { CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
+import type { Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
 import type { Logger } from 'pino'
-import { fatalCode } from '../fatal.ts'
 
 /** The sync port quic-gossip drives (opaque bytes). */
 export interface SyncPortBytes {
@@ -13,7 +12,7 @@ export interface SyncPortBytes {
 
 /** Options of the sync port adapter. */
 export interface SyncPortInit {
-  store: Pick<CrdtStore, 'summary' | 'needs' | 'serve' | 'apply'>
+  store: Pick<CrdtStore, 'summary' | 'needs' | 'serve' | 'applyBatch'>
   guard: <T>(fn: () => T) => T
   logger: Logger
   /** Called for each changeset applied from sync (fresh = it changed something we lacked), with its broadcast key. */
@@ -87,25 +86,30 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
     apply (chunk) {
       const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
       let off = 0
+      const list: Changeset[] = []
+      let bad: Error | undefined
+      try {
+        while (off < buf.length) {
+          if (off + 4 > buf.length) throw new RangeError('truncated sync chunk')
+          const len = buf.readUInt32BE(off)
+          if (off + 4 + len > buf.length) throw new RangeError('truncated sync chunk')
+          list.push(decodeChangeset(buf.subarray(off + 4, off + 4 + len)))
+          off += 4 + len
+        }
+      } catch (err) { bad = err as Error }
+      // what decoded before a damaged part is still good: apply it (in one transaction), then refuse the rest
       let failed = 0
       let lastError: Error | undefined
-      while (off < buf.length) {
-        if (off + 4 > buf.length) throw new RangeError('truncated sync chunk')
-        const len = buf.readUInt32BE(off)
-        if (off + 4 + len > buf.length) throw new RangeError('truncated sync chunk')
-        const cs = decodeChangeset(buf.subarray(off + 4, off + 4 + len))
-        off += 4 + len
-        // One bad changeset (e.g. a table this node's schema lacks yet) must not block the rest.
-        try {
-          const result = guard(() => store.apply(cs))
-          init.onApplied?.(result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared', changesetKey(cs))
-        } catch (err) {
-          if (fatalCode(err) !== undefined) throw err
-          failed++
-          lastError = err as Error
+      if (list.length > 0) {
+        const results = guard(() => store.applyBatch(list))
+        for (const [i, result] of results.entries()) {
+          // one bad changeset (e.g. a table this node's schema lacks yet) must not block the rest
+          if (result instanceof Error) { failed++; lastError = result; continue }
+          init.onApplied?.(result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared', changesetKey(list[i]!))
         }
       }
       if (failed > 0) init.logger.warn({ failed, err: lastError?.message, name: lastError?.name }, 'some synced changesets could not be applied')
+      if (bad !== undefined) throw bad
     }
   }
 }
