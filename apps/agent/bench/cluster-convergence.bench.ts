@@ -2,6 +2,7 @@
 // until every node's content hash is equal, and peak RSS per agent. Baseline for the convergence time:
 // the sync interval's upper bound. Knobs: BENCH_NODES, BENCH_RATE, BENCH_SECONDS, BENCH_NODE_ARGS (node
 // flags for the agents), BENCH_VERBOSE (print each agent's memory figures).
+import { availableParallelism } from 'node:os'
 import { createCluster } from '../../../tools/cluster/src/index.ts'
 import { report, quantile, peakRssMiB, cpuMs } from './bench-util.ts'
 
@@ -14,6 +15,7 @@ try {
   await cluster.start()
   const idleRss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
   const cpuBefore = await Promise.all(cluster.nodes.map(async n => await cpuMs(n.pid)))
+  const selfBefore = process.cpuUsage()
   const perNode = RATE / NODES
   const end = Date.now() + SECONDS * 1000
   let sent = 0
@@ -44,6 +46,8 @@ try {
   await cluster.waitConverged({ timeoutMs: 120_000 })
   const convergeMs = performance.now() - stopped
   const cpuAfter = await Promise.all(cluster.nodes.map(async n => await cpuMs(n.pid)))
+  const self = process.cpuUsage(selfBefore)
+  const loadCpuPerWrite = (self.user + self.system) / 1000 / Math.max(1, sent)
   // all agents' CPU time per acknowledged write (load and catch-up): steadier than writes/s on a
   // shared machine, and what sets the write rate a given number of cores can carry
   const cpuPerWrite = cpuAfter.reduce((t, c, i) => t + c - cpuBefore[i]!, 0) / Math.max(1, sent)
@@ -52,7 +56,7 @@ try {
     for (const n of cluster.nodes) console.error(n.name, JSON.stringify((await cluster.admin(n.index, 'Health'))[0]))
   }
   report('cluster-convergence', 'writes_per_s', sent / SECONDS, 'writes/s', RATE, { nodes: NODES, failed, skipped, write_p99_ms: Number(quantile(latencies, 0.99).toFixed(1)) })
-  report('cluster-convergence', 'agent_cpu_ms_per_write', cpuPerWrite, 'ms', null, { nodes: NODES })
+  report('cluster-convergence', 'agent_cpu_ms_per_write', cpuPerWrite, 'ms', null, { nodes: NODES, load_generator_cpu_ms_per_write: Number(loadCpuPerWrite.toFixed(3)), cores: availableParallelism() })
   report('cluster-convergence', 'converge_after_load_ms', convergeMs, 'ms', SYNC_MAX_MS, { target: 2000 })
   // baseline: the same agents' peak RSS right after start, before any load
   report('cluster-convergence', 'peak_rss_per_agent_max', Math.max(...rss), 'MiB', Math.max(...idleRss), { p50: Number(quantile(rss, 0.5).toFixed(1)), target: 200 })

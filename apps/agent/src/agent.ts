@@ -24,9 +24,6 @@ import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
 import { createApiStore } from './adapters/api-store.ts'
 import { createSyncPort, changesetKey } from './adapters/sync-port.ts'
 
-/** Coalescing window of outgoing gossip frames under load (see quic-gossip's `flushDelayMs`). */
-const BROADCAST_FLUSH_MS = 5
-
 export type { AgentMember }
 
 /** The PG endpoint factory (api-server's `createPgServer` or a stand-in with its signature). */
@@ -234,9 +231,6 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           ...(config.gossip.allowPeers.length > 0 ? { allowList: config.gossip.allowPeers } : {}),
           logger: logger.child({ component: 'gossip' }),
           metrics: gossipMetricsAdapter(metrics),
-          // under load, frames gather what a few ms bring (fewer frames and store commits per
-          // payload on every node); an idle node still sends at once
-          broadcast: { flushDelayMs: BROADCAST_FLUSH_MS },
           ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
         })
         services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop() } })

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { admin } from './admin.ts'
 import { freePorts } from './free-port.ts'
+import { postJson } from './http-post.ts'
 import { waitFor } from './wait-for.ts'
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -194,10 +195,10 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
     return r ?? null
   }
 
-  const api = async (i: number, path: string, body: unknown, signal?: AbortSignal): Promise<Response> => {
-    const res = await fetch(`http://${node(i).apiAddr}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), ...(signal !== undefined ? { signal } : {}) })
-    if (!res.ok) throw new Error(`node ${i} ${path}: ${res.status} ${await res.text()}`)
-    return res
+  const api = async (i: number, path: string, body: unknown, signal?: AbortSignal): Promise<string> => {
+    const res = await postJson(node(i).apiAddr, path, body, signal)
+    if (res.status < 200 || res.status >= 300) throw new Error(`node ${i} ${path}: ${res.status} ${res.text}`)
+    return res.text
   }
 
   const content = async (i: number): Promise<NodeContent> => {
@@ -240,13 +241,12 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
       await Promise.all(nodes.filter(n => n.running).map(async n => await admin(n.adminPath, { Test: 'Heal' })))
     },
     async exec (i, statements, options) {
-      const res = await api(i, '/v1/transactions', statements, options?.signal)
-      return await res.json() as { results: Array<{ rows_affected?: number; error?: string }>; version?: number | null }
+      return JSON.parse(await api(i, '/v1/transactions', statements, options?.signal)) as { results: Array<{ rows_affected?: number; error?: string }>; version?: number | null }
     },
     async query (i, statement, options) {
-      const res = await api(i, '/v1/queries', statement, options?.signal)
+      const text = await api(i, '/v1/queries', statement, options?.signal)
       const rows: unknown[][] = []
-      for (const line of (await res.text()).split('\n')) {
+      for (const line of text.split('\n')) {
         if (line.trim() === '') continue
         const ev = JSON.parse(line) as Record<string, unknown>
         if (ev.row !== undefined) rows.push((ev.row as [number, unknown[]])[1])
