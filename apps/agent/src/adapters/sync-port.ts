@@ -29,11 +29,6 @@ export interface SyncPortInit {
 export function createSyncPort (init: SyncPortInit): SyncPortBytes {
   const { store, guard } = init
   const chunkBytes = init.chunkBytes ?? 256 * 1024
-  // Each actor's highest head any peer showed in the previous round. A peer's newest versions are
-  // usually still on their way here by broadcast: asking for them too would serve and send them
-  // twice. So the newest IN_FLIGHT_VERSIONS of an actor are asked for only once a round has passed
-  // since a peer first showed them (one round later if broadcast really lost them).
-  let prevHeads = new Map<string, number>()
   return {
     summary () {
       return encodeSummary(guard(() => store.summary()))
@@ -59,10 +54,9 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
       const out: Array<{ peer: string; needs: Uint8Array }> = []
       for (const { peer, summary } of decoded) {
         const own: SyncSummary = { ...summary, actors: summary.actors.filter(a => best.get(Buffer.from(a.actor).toString('hex'))?.peer === peer) }
-        const needs = settledNeeds(guard(() => store.needs(own)), best, prevHeads)
+        const needs = guard(() => store.needs(own))
         if (needs.actors.length > 0) out.push({ peer, needs: encodeNeeds(needs) })
       }
-      prevHeads = new Map([...best].map(([k, v]) => [k, v.head]))
       return out
     },
     * serve (bytes, options) {
@@ -118,25 +112,6 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
       if (bad !== undefined) throw bad
     }
   }
-}
-
-/** Versions at the top of an actor's head that may still be in flight by broadcast. */
-export const IN_FLIGHT_VERSIONS = 32
-
-/**
- * `needs` without the versions that may still be in flight: of each actor, versions above both
- * (highest head seen now − IN_FLIGHT_VERSIONS) and the highest head seen in the previous round.
- */
-export function settledNeeds (needs: SyncNeeds, heads: ReadonlyMap<string, { head: number }>, prevHeads: ReadonlyMap<string, number>): SyncNeeds {
-  const actors: SyncNeeds['actors'] = []
-  for (const a of needs.actors) {
-    const key = Buffer.from(a.actor).toString('hex')
-    const limit = Math.max(prevHeads.get(key) ?? 0, (heads.get(key)?.head ?? 0) - IN_FLIGHT_VERSIONS)
-    const full = a.full.filter(([lo]) => lo <= limit).map(([lo, hi]): [number, number] => [lo, Math.min(hi, limit)])
-    const partial = a.partial.filter(p => p.version <= limit)
-    if (full.length > 0 || partial.length > 0) actors.push({ actor: a.actor, full, partial })
-  }
-  return { actors }
 }
 
 /** The broadcast key of a changeset: `<actor hex>:<version>:<first seq>`. */
