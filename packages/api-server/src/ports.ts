@@ -127,6 +127,21 @@ export interface ApiStore {
    * could write, and a typed SQL error for invalid SQL; nothing is written either way.
    */
   query(statement: Statement): QueryCursor
+  /**
+   * Optional: runs `fn` synchronously with the `query` / `queryAll` calls it makes sharing one
+   * read transaction (one snapshot, one lock instead of one per query) and returns its result.
+   * Subscription re-evaluation runs each slice of subscriptions through it, so a thousand small
+   * re-reads cost a thousand steps rather than a thousand read transactions. Inside `fn` every
+   * cursor is drained or closed before the next `query`; one left open when `fn` returns must
+   * still work. Writes committed meanwhile are seen by the next batch.
+   */
+  readBatch?<T>(fn: () => T): T
+  /**
+   * Optional: runs a read-only query and returns every row at once, with the same checks and errors
+   * as `query`. Subscriptions use it for re-reads that are small by construction (the rows of a
+   * few changed keys), where one whole-result call costs less than opening and draining a cursor.
+   */
+  queryAll?(statement: Statement): { columns: readonly ColumnInfo[], rows: SqlValue[][] }
   /** Subscribes to commit notifications; returns the function that unsubscribes. */
   onCommit(listener: (event: CommitEvent) => void): () => void
   /** The current user schema. */

@@ -103,7 +103,8 @@ describe('Corrosion compatibility details', () => {
       expect(res.status, path).toBe(400)
       expect(Object.keys(await res.json() as any)).toEqual(['error'])
     }
-    for (const [method, path, allow] of [['GET', '/v1/transactions', 'POST'], ['DELETE', '/v1/subscriptions/abc', 'GET'], ['POST', '/v1/health', 'GET'], ['PUT', '/v1/queries', 'POST']]) {
+    const wrongMethods: Array<[string, string, string]> = [['GET', '/v1/transactions', 'POST'], ['DELETE', '/v1/subscriptions/abc', 'GET'], ['POST', '/v1/health', 'GET'], ['PUT', '/v1/queries', 'POST']]
+    for (const [method, path, allow] of wrongMethods) {
       const res = await fetch(h.url + path, { method })
       expect(res.status, `${method} ${path}`).toBe(405)
       expect(res.headers.get('allow')).toBe(allow)

@@ -80,12 +80,25 @@ describe('keyed re-read statements', () => {
   it('passes the keys as one extra parameter after positional or named ones', async () => {
     const { keyedStatement } = await import('../src/subs/incremental.ts')
     const plan = { table: 't', pkPos: [1, 0] }
-    const pos = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = ?', params: [3] }, 2, plan, [[1, 'x']])
-    expect(pos.params).toEqual([3, '[[1,"x"]]'])
+    const pos = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = ?', params: [3] }, 2, plan, [[1, 'x'], [2, 'y']])
+    expect(pos.params).toEqual([3, '[[1,"x"],[2,"y"]]'])
     expect(pos.sql).toContain('(c1, c0) IN (SELECT json_extract(value, \'$[0]\'), json_extract(value, \'$[1]\') FROM json_each(?))')
-    const named = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = :c', params: { ':c': 3 } }, 2, plan, [[2n ** 60n, 'y']])
-    expect(named.params).toEqual({ ':c': 3, ':__patina_keys': `[[${2n ** 60n},"y"]]` })
+    const named = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = :c', params: { ':c': 3 } }, 2, plan, [[2n ** 60n, 'y'], [1, 'z']])
+    expect(named.params).toEqual({ ':c': 3, ':__patina_keys': `[[${2n ** 60n},"y"],[1,"z"]]` })
     const none = keyedStatement({ sql: 'SELECT a, b FROM t' }, 2, plan, [])
     expect(none.params).toEqual({ ':__patina_keys': '[]' })
+  })
+
+  it('compares a single changed key directly, as plain parameters', async () => {
+    const { keyedStatement } = await import('../src/subs/incremental.ts')
+    const plan = { table: 't', pkPos: [1, 0] }
+    const pos = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = ?', params: [3] }, 2, plan, [[1, 'x']])
+    expect(pos.params).toEqual([3, 1, 'x'])
+    expect(pos.sql).toContain('WHERE (c1, c0) = (?, ?)')
+    const named = keyedStatement({ sql: 'SELECT a, b FROM t WHERE c = :c', params: { ':c': 3 } }, 2, plan, [[2n ** 60n, 'y']])
+    expect(named.params).toEqual({ ':c': 3, ':__patina_k0': 2n ** 60n, ':__patina_k1': 'y' })
+    expect(named.sql).toContain('WHERE (c1, c0) = (:__patina_k0, :__patina_k1)')
+    const bare = keyedStatement({ sql: 'SELECT a, b FROM t' }, 2, { table: 't', pkPos: [0] }, [[5]])
+    expect(bare.params).toEqual({ ':__patina_k0': 5 })
   })
 })

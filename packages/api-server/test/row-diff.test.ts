@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { diffRows, cellsKey } from '../src/subs/row-diff.ts'
+import { diffRows, cellsKey, sameCells } from '../src/subs/row-diff.ts'
 import type { SubRow } from '../src/subs/row-diff.ts'
 import type { SqlValue } from '../src/ports.ts'
 
@@ -56,5 +56,28 @@ describe('diffRows', () => {
       expect([...m.values()].map(c => cellsKey(c)).sort()).toEqual(b.map(c => cellsKey(c)).sort())
       expect(new Map(d.rows.map(r => [r.rowid, r.cells]))).toEqual(m)
     }), { numRuns: 500 })
+  })
+})
+
+describe('sameCells', () => {
+  it('agrees with cellsKey identity (property)', () => {
+    const value: fc.Arbitrary<SqlValue> = fc.oneof(
+      fc.constant(null),
+      fc.integer({ min: -3, max: 3 }),
+      fc.integer({ min: -3, max: 3 }).map(n => BigInt(n)),
+      fc.constantFrom(0.5, -0, 2 ** 53, 1e21),
+      fc.constant(2n ** 53n),
+      fc.constantFrom('', '1', 'a', 'a|b'),
+      fc.uint8Array({ maxLength: 3 })
+    )
+    const row = fc.array(value, { maxLength: 4 })
+    fc.assert(fc.property(row, row, (a, b) => {
+      expect(sameCells(a, b)).toBe(cellsKey(a) === cellsKey(b))
+      expect(sameCells(a, a)).toBe(true)
+    }), { numRuns: 2000 })
+    expect(sameCells([1, 'x'], [1n, 'x'])).toBe(true)
+    expect(sameCells([1], ['1'])).toBe(false)
+    expect(sameCells([new Uint8Array([1, 2])], [new Uint8Array([1, 2])])).toBe(true)
+    expect(sameCells([null], [])).toBe(false)
   })
 })

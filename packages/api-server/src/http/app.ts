@@ -101,7 +101,8 @@ export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: C
   })
 
   registerDataRoutes(app, ctx)
-  registerStreamRoutes(app, ctx)
+  // Hijacked stream responses skip `onSend`, so their slot is freed when the stream opens.
+  registerStreamRoutes(app, { ...ctx, streamStarted: release })
   registerInfoRoutes(app, ctx)
 
   return app

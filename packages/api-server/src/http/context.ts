@@ -1,7 +1,7 @@
 /** What the route handlers share. */
 import { errorMessage, mapError } from '../errors.ts'
 import { stringifyJson } from '../statement.ts'
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiCluster, ApiStore } from '../ports.ts'
 import type { SubscriptionManager } from '../subs/subscription-manager.ts'
 import type { UpdateHub } from '../subs/update-hub.ts'
@@ -18,6 +18,8 @@ export interface RouteContext {
   queryTimeout: number
   maxBufferedBytes: number
   logger: ApiLogger | undefined
+  /** A streaming route took its response over (`reply.hijack()`): frees its concurrency slot. */
+  streamStarted?: (req: FastifyRequest) => void
 }
 
 /** Sends `{"error": message}` with the status the error table gives (or `fallback`). */

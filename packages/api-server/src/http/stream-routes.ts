@@ -3,6 +3,7 @@ import { InvalidRequestError, MissingPrimaryKeyError, UnknownTableError } from '
 import { parseStatement } from '../statement.ts'
 import { boolParam, intParam } from './params.ts'
 import { createClientStream } from './client-stream.ts'
+import type { ClientStream } from './client-stream.ts'
 import { sendError } from './context.ts'
 import type { FastifyInstance, FastifyReply } from 'fastify'
 import type { Subscription, AttachOptions } from '../subs/subscription.ts'
@@ -16,18 +17,22 @@ function attachOptions (q: Query): AttachOptions {
   return { ...(from != null ? { from } : {}), ...(skipRows != null ? { skipRows } : {}) }
 }
 
-/** Sends the response head at once: a stream may have no event for a long time. */
-function flushHeadOnPipe (reply: FastifyReply): void {
-  reply.raw.once('pipe', () => { reply.raw.flushHeaders() })
+function stream (ctx: RouteContext, sub: Subscription, options: AttachOptions, reply: FastifyReply): FastifyReply {
+  const client = openStream(ctx, reply, { 'corro-query-id': sub.id, 'corro-query-hash': sub.hash })
+  client.onClose(() => { sub.detach(client) })
+  sub.attach(client, options)
+  return reply
 }
 
-function stream (ctx: RouteContext, sub: Subscription, options: AttachOptions, reply: FastifyReply): FastifyReply {
-  const client = createClientStream(ctx.maxBufferedBytes)
-  client.onClose(() => { sub.detach(client) })
-  reply.raw.on('close', () => { client.body.destroy() })
-  sub.attach(client, options)
-  flushHeadOnPipe(reply)
-  return reply.header('corro-query-id', sub.id).header('corro-query-hash', sub.hash).header('content-type', 'application/x-ndjson').send(client.body)
+/**
+ * Takes the response over from Fastify (events are written to it directly, see
+ * `client-stream.ts`), sends the head and frees the route's concurrency slot: a stream is
+ * long-lived and must not hold it.
+ */
+function openStream (ctx: RouteContext, reply: FastifyReply, headers: Record<string, string>): ClientStream {
+  reply.hijack()
+  ctx.streamStarted?.(reply.request)
+  return createClientStream(reply.raw, { ...headers, 'content-type': 'application/x-ndjson' }, ctx.maxBufferedBytes)
 }
 
 /** Registers the streaming routes. */
@@ -66,11 +71,15 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: RouteContext): 
     const info = ctx.store.schema().tables.find(t => t.name === table)
     if (info == null) return sendError(reply, new UnknownTableError(`table not found: ${table}`), 400)
     if (!info.columns.some(c => c.pk > 0)) return sendError(reply, new MissingPrimaryKeyError(`table ${table} has no primary key`), 400)
-    const client = createClientStream(ctx.maxBufferedBytes)
-    const handle = ctx.updates.watch(table, client)
+    // The handle id is known only once watching, so the stream opens on a placeholder listener
+    // that forwards to the real one.
+    let client: ClientStream | null = null
+    const handle = ctx.updates.watch(table, {
+      send: (line, force) => client?.send(line, force) ?? true,
+      end: (last) => { client?.end(last) }
+    })
+    client = openStream(ctx, reply, { 'corro-query-id': handle.id })
     client.onClose(handle.detach)
-    reply.raw.on('close', () => { client.body.destroy() })
-    flushHeadOnPipe(reply)
-    return reply.header('corro-query-id', handle.id).header('content-type', 'application/x-ndjson').send(client.body)
+    return reply
   })
 }

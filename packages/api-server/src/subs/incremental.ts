@@ -2,11 +2,11 @@
  * Incremental re-evaluation of row-local subscriptions (see `analyzeQuery`): when each result row
  * comes from one row of one table and the result carries that table's primary key, only the rows
  * whose keys changed are re-read, through the original query wrapped as
- * `WITH q(c0, …) AS (<sql>) SELECT * FROM q WHERE (pk…) IN (<changed keys>)`; SQLite pushes the
- * key filter down into the scan.
+ * `WITH q(c0, …) AS (<sql>) SELECT * FROM q WHERE (pk…) IN (<changed keys>)` (or `= (<key>)` for
+ * one key); SQLite pushes the key filter down into the scan.
  */
 import { encodeValue, stringifyJson } from '../statement.ts'
-import { cellsKey } from './row-diff.ts'
+import { cellsKey, sameCells } from './row-diff.ts'
 import type { ColumnInfo, SchemaInfo, SqlValue, Statement } from '../ports.ts'
 import type { RowDiffChange, SubRow } from './row-diff.ts'
 
@@ -36,23 +36,51 @@ export function incrementalPlan (rowLocal: boolean, tables: Set<string>, columns
 }
 
 /**
- * The statement that re-reads the result rows of `keys` (primary-key values, in pk order). The
- * keys travel as one JSON parameter, so the SQL text stays the same from batch to batch (and a
- * store can reuse its prepared statement): a last `?` after positional parameters (SQLite numbers it
- * N+1), else `:__patina_keys`.
+ * The SQL texts that re-read a subscription's changed rows: `one` for a single changed key (bound
+ * as plain parameters), `many` for several (bound as one JSON parameter). Built once per column
+ * layout and reused, so the text (and the store's prepared statement) is the same on every batch.
  */
-export function keyedStatement (statement: Statement, columnCount: number, plan: IncrementalPlan, keys: readonly SqlValue[][]): Statement {
+export interface KeyedSql {
+  one: string
+  many: string
+  /** The statement's parameters are named (the keys then travel as `:__patina_…`). */
+  named: boolean
+}
+
+/** Builds the {@link KeyedSql} texts of `statement` (see {@link keyedStatement}). */
+export function keyedSql (statement: Statement, columnCount: number, plan: IncrementalPlan): KeyedSql {
   const cols = Array.from({ length: columnCount }, (_, i) => `c${i}`).join(', ')
-  const body = stripTail(statement.sql)
-  const json = stringifyJson(keys.map(k => k.map(encodeValue)))
-  const params = statement.params
-  const positional = Array.isArray(params) ? params as readonly SqlValue[] : null
-  const slot = positional != null ? '?' : ':__patina_keys'
-  const lhs = plan.pkPos.map(p => `c${p}`).join(', ')
+  const head = `WITH __patina_q(${cols}) AS (\n${stripTail(statement.sql)}\n)\nSELECT * FROM __patina_q WHERE (${plan.pkPos.map(p => `c${p}`).join(', ')})`
+  const named = !Array.isArray(statement.params)
   const rhs = plan.pkPos.map((_, i) => `json_extract(value, '$[${i}]')`).join(', ')
-  const sql = `WITH __patina_q(${cols}) AS (\n${body}\n)\nSELECT * FROM __patina_q WHERE (${lhs}) IN (SELECT ${rhs} FROM json_each(${slot}))`
-  if (positional != null) return { sql, params: [...positional, json] }
-  return { sql, params: { ...(params as Readonly<Record<string, SqlValue>> | undefined), ':__patina_keys': json } }
+  const one = plan.pkPos.map((_, i) => named ? `:__patina_k${i}` : '?').join(', ')
+  return { one: `${head} = (${one})`, many: `${head} IN (SELECT ${rhs} FROM json_each(${named ? ':__patina_keys' : '?'}))`, named }
+}
+
+/**
+ * The statement that re-reads the result rows of `keys` (primary-key values, in pk order),
+ * through the original query wrapped as `WITH q(c0, …) AS (<sql>) SELECT * FROM q WHERE (pk…) …`.
+ * One key is compared directly (`= (?, …)`); several travel as one JSON parameter (`IN (SELECT …
+ * FROM json_each(?))`), so the SQL text stays the same from batch to batch and a store can reuse
+ * its prepared statement. The extra parameters follow positional ones (SQLite numbers them N+1…),
+ * else they are named `:__patina_k<i>` / `:__patina_keys`. Pass `sql` to reuse prebuilt texts.
+ */
+export function keyedStatement (statement: Statement, columnCount: number, plan: IncrementalPlan, keys: readonly SqlValue[][], sql: KeyedSql = keyedSql(statement, columnCount, plan)): Statement {
+  const params = statement.params
+  const single = keys.length === 1 ? keys[0] as SqlValue[] : null
+  if (!sql.named) {
+    const positional = (params ?? []) as readonly SqlValue[]
+    if (single != null) return { sql: sql.one, params: [...positional, ...single] }
+    return { sql: sql.many, params: [...positional, keysJson(keys)] }
+  }
+  const named: Record<string, SqlValue> = { ...(params as Readonly<Record<string, SqlValue>> | undefined) }
+  if (single != null) single.forEach((v, i) => { named[`:__patina_k${i}`] = v })
+  else named[':__patina_keys'] = keysJson(keys)
+  return { sql: single != null ? sql.one : sql.many, params: named }
+}
+
+function keysJson (keys: readonly SqlValue[][]): string {
+  return stringifyJson(keys.map(k => k.map(encodeValue)))
 }
 
 /** Removes trailing `;`, whitespace and `--` comments, which would break the wrapper. */
@@ -92,6 +120,7 @@ export function indexRows (byRowid: Map<number, SubRow>, plan: IncrementalPlan):
  * updated (when they differ), new ones appended, vanished ones deleted. Costs O(changed keys).
  */
 export function applyKeyed (held: KeyedRows, plan: IncrementalPlan, keys: readonly SqlValue[][], fresh: readonly SqlValue[][], nextRowid: number): { changes: RowDiffChange[], nextRowid: number } {
+  if (keys.length === 1 && fresh.length <= 1) return applyOne(held, plan, keys[0] as SqlValue[], fresh[0], nextRowid)
   const freshBy = new Map<string, SqlValue[]>()
   for (const cells of fresh) freshBy.set(cellsKey(cells, plan.pkPos), cells)
   const changes: RowDiffChange[] = []
@@ -103,7 +132,7 @@ export function applyKeyed (held: KeyedRows, plan: IncrementalPlan, keys: readon
     const old = held.byKey.get(k)
     const neu = freshBy.get(k)
     if (old != null && neu != null) {
-      if (cellsKey(old.cells) === cellsKey(neu)) continue
+      if (sameCells(old.cells, neu)) continue
       const row = { rowid: old.rowid, cells: neu }
       held.byRowid.set(row.rowid, row)
       held.byKey.set(k, row)
@@ -120,4 +149,31 @@ export function applyKeyed (held: KeyedRows, plan: IncrementalPlan, keys: readon
     }
   }
   return { changes, nextRowid }
+}
+
+/** {@link applyKeyed} for the common single changed key, without the lookup tables. */
+function applyOne (held: KeyedRows, plan: IncrementalPlan, key: SqlValue[], fresh: SqlValue[] | undefined, nextRowid: number): { changes: RowDiffChange[], nextRowid: number } {
+  const k = cellsKey(key)
+  const old = held.byKey.get(k)
+  // The re-read row must carry the key asked for (it always does for a row-local query).
+  const neu = fresh != null && cellsKey(fresh, plan.pkPos) === k ? fresh : undefined
+  if (old != null && neu != null) {
+    if (sameCells(old.cells, neu)) return { changes: [], nextRowid }
+    const row = { rowid: old.rowid, cells: neu }
+    held.byRowid.set(row.rowid, row)
+    held.byKey.set(k, row)
+    return { changes: [{ type: 'update', rowid: row.rowid, cells: neu }], nextRowid }
+  }
+  if (neu != null) {
+    const row = { rowid: nextRowid, cells: neu }
+    held.byRowid.set(row.rowid, row)
+    held.byKey.set(k, row)
+    return { changes: [{ type: 'insert', rowid: row.rowid, cells: neu }], nextRowid: nextRowid + 1 }
+  }
+  if (old != null) {
+    held.byRowid.delete(old.rowid)
+    held.byKey.delete(k)
+    return { changes: [{ type: 'delete', rowid: old.rowid, cells: old.cells }], nextRowid }
+  }
+  return { changes: [], nextRowid }
 }

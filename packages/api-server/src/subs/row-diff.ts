@@ -54,6 +54,30 @@ export function cellsKey (cells: readonly SqlValue[], idx?: readonly number[]): 
   return out
 }
 
+/** Whether two rows have the same cells, by the identity {@link cellsKey} gives (without building it). */
+export function sameCells (a: readonly SqlValue[], b: readonly SqlValue[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? null
+    const y = b[i] ?? null
+    if (x === y) continue
+    if (x === null || y === null) return false
+    const tx = typeof x
+    const ty = typeof y
+    // Integers compare across number and bigint, as in cellsKey (`i<digits>`).
+    if ((tx === 'number' || tx === 'bigint') && (ty === 'number' || ty === 'bigint')) {
+      if (tx === ty || String(x) !== String(y)) return false
+      continue
+    }
+    if (x instanceof Uint8Array && y instanceof Uint8Array) {
+      if (!Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(y)) return false
+      continue
+    }
+    return false
+  }
+  return true
+}
+
 function uniqueKeys<T> (items: readonly T[], key: (x: T) => string): Map<string, T> | null {
   const m = new Map<string, T>()
   for (const x of items) {
@@ -88,7 +112,7 @@ export function diffRows (oldRows: readonly SubRow[], newCells: readonly SqlValu
       } else {
         oldMap.delete(k)
         rows.push({ rowid: old.rowid, cells })
-        if (cellsKey(old.cells) !== cellsKey(cells)) changes.push({ type: 'update', rowid: old.rowid, cells })
+        if (!sameCells(old.cells, cells)) changes.push({ type: 'update', rowid: old.rowid, cells })
       }
     }
     for (const old of oldMap.values()) deletes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })

@@ -1,12 +1,12 @@
 /**
  * Owns every subscription: deduplicates identical statements, finds the tables each one reads,
- * batches commit notifications for a few ms and re-evaluates only the subscriptions whose tables
- * changed, removes idle subscriptions, and restores persisted ones on start.
+ * re-evaluates only the subscriptions whose tables changed (at once when idle, coalescing commits
+ * for a few ms under load), removes idle subscriptions, and restores persisted ones on start.
  */
 import { SubscriptionNotFoundError, errorMessage } from '../errors.ts'
 import { expandSql } from './expand-sql.ts'
 import { analyzeQuery } from './query-tables.ts'
-import { Subscription, defaultQueryLimits } from './subscription.ts'
+import { Subscription, defaultQueryLimits, notedKey } from './subscription.ts'
 import type { QueryLimits } from './subscription.ts'
 import type { ApiStore, CommitEvent, Statement } from '../ports.ts'
 import type { SubStorage } from './sub-storage.ts'
@@ -16,8 +16,13 @@ import type { ApiLogger } from '../logger.ts'
 export interface SubscriptionManagerInit {
   store: ApiStore
   storage?: SubStorage | undefined
-  /** Commits are batched this long before re-evaluation (default 5 ms). */
+  /**
+   * Under load, commits are coalesced for this long between evaluation passes (default 5 ms). The
+   * first commit after a quiet period is evaluated at once.
+   */
   batchDelayMs?: number
+  /** An evaluation pass yields to the event loop after about this long (default 5 ms). */
+  sliceMs?: number
   /** Change events kept for `from=` resume (default 500). */
   retainChanges?: number
   /** A subscription without clients is removed after this (default 10 min). */
@@ -44,7 +49,7 @@ export interface SubscriptionManager {
   start(): void
   /** Removes subscriptions idle for longer than the idle timeout; returns how many. */
   sweepIdle(): number
-  /** Re-evaluates every pending subscription now (normally done by the batch timer). */
+  /** Re-evaluates every pending subscription now (normally scheduled after each commit). */
   flush(): void
   stop(): void
 }
@@ -65,12 +70,17 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   const idleTimeoutMs = init.idleTimeoutMs ?? 10 * 60_000
   const now = init.now ?? Date.now
   const limits = init.limits ?? defaultQueryLimits
-  const sliceMs = 10
+  const sliceMs = init.sliceMs ?? 5
   const byKey = new Map<string, Subscription>()
   const byId = new Map<string, Subscription>()
   const byTable = new Map<string, Set<Subscription>>()
   const dirty = new Set<Subscription>()
   let timer: ReturnType<typeof setTimeout> | null = null
+  let immediate: ReturnType<typeof setImmediate> | null = null
+  /** When the last evaluation pass started (ms, `performance.now()`); a pass spans several slices. */
+  let lastPass = -Infinity
+  /** Whether the next slice continues the current pass. */
+  let continuing = false
   let unsubscribe: (() => void) | null = null
 
   function index (sub: Subscription): void {
@@ -105,35 +115,73 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   }
 
   function flush (): void {
-    if (timer != null) { clearTimeout(timer); timer = null }
+    cancel()
     const subs = [...dirty]
     dirty.clear()
-    for (const sub of subs) evaluate(sub)
+    batch(() => { for (const sub of subs) evaluate(sub) })
+    lastPass = performance.now()
+    continuing = false
   }
 
-  // The timer's flush works in slices of ~sliceMs so many subscriptions do not block the event
-  // loop (requests, socket writes) for long; what is left runs on the next turn.
-  function flushSlice (): void {
-    timer = null
-    const end = performance.now() + sliceMs
-    for (const sub of dirty) {
-      dirty.delete(sub)
-      evaluate(sub)
-      if (performance.now() > end) break
+  /** Runs `fn` with the store's reads sharing one read transaction when the store can. */
+  function batch (fn: () => void): void {
+    if (store.readBatch == null) { fn(); return }
+    let ran = false
+    try {
+      store.readBatch(() => { ran = true; fn() })
+    } catch (err) {
+      // Evaluation errors are handled per subscription; this is the batch itself failing.
+      if (ran) logger?.warn({ err }, 'ending a read batch failed')
+      else fn()
     }
-    if (dirty.size > 0 && timer == null && unsubscribe != null) timer = setTimeout(flushSlice, 0)
+  }
+
+  function cancel (): void {
+    if (timer != null) { clearTimeout(timer); timer = null }
+    if (immediate != null) { clearImmediate(immediate); immediate = null }
+  }
+
+  // One pass evaluates every dirty subscription in slices of ~sliceMs, so many subscriptions do
+  // not block the event loop (requests, socket writes) for long: the events of a slice go out
+  // before the next slice runs, on the next turn (setImmediate: after I/O, without a timer's delay).
+  function slice (): void {
+    timer = null
+    immediate = null
+    const start = performance.now()
+    if (!continuing) lastPass = start
+    const end = start + sliceMs
+    batch(() => {
+      for (const sub of dirty) {
+        dirty.delete(sub)
+        evaluate(sub)
+        if (performance.now() > end) break
+      }
+    })
+    continuing = dirty.size > 0
+    if (continuing && unsubscribe != null) immediate = setImmediate(slice)
+  }
+
+  // Leading edge: the first commit after a quiet period is evaluated at once (next turn, so the
+  // commits of one turn coalesce). Commits that arrive within batchDelayMs of the last pass wait for
+  // the window's end, so evaluation runs at most once per window under load.
+  function schedule (): void {
+    if (timer != null || immediate != null || dirty.size === 0) return
+    const wait = lastPass + batchDelayMs - performance.now()
+    if (wait <= 0) immediate = setImmediate(slice)
+    else timer = setTimeout(slice, wait)
   }
 
   function onCommit (event: CommitEvent): void {
     for (const c of event.changes) {
       const subs = byTable.get(c.table)
       if (subs == null) continue
+      const key = notedKey(c.pkValues)
       for (const s of subs) {
-        s.noteChange(c.table, c.pkValues)
+        s.noteChange(c.table, c.pkValues, key)
         dirty.add(s)
       }
     }
-    if (dirty.size > 0 && timer == null) timer = setTimeout(flushSlice, batchDelayMs)
+    schedule()
   }
 
   return {
@@ -184,7 +232,7 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
     stop () {
       unsubscribe?.()
       unsubscribe = null
-      if (timer != null) { clearTimeout(timer); timer = null }
+      cancel()
       for (const sub of byId.values()) sub.closeAll()
       byKey.clear(); byId.clear(); byTable.clear(); dirty.clear()
     }

@@ -11,8 +11,8 @@ import { encodeRow, stringifyJson } from '../statement.ts'
 import { cellsKey, diffRows } from './row-diff.ts'
 import { expandSql } from './expand-sql.ts'
 import { hiddenCount, hiddenKeysResolved, withHiddenKeys } from './hidden-keys.ts'
-import { applyKeyed, incrementalPlan, indexRows, keyIsJsonSafe, keyedStatement } from './incremental.ts'
-import type { IncrementalPlan, KeyedRows } from './incremental.ts'
+import { applyKeyed, incrementalPlan, indexRows, keyIsJsonSafe, keyedSql, keyedStatement } from './incremental.ts'
+import type { IncrementalPlan, KeyedRows, KeyedSql } from './incremental.ts'
 import type { ApiStore, ColumnInfo, SchemaInfo, SqlValue, Statement } from '../ports.ts'
 import type { KeyCandidate, RowDiffChange, SubRow } from './row-diff.ts'
 import type { PersistedSubscription, StoredChange, SubStorage } from './sub-storage.ts'
@@ -24,11 +24,23 @@ const MAX_KEYED = 500
 export interface StreamListener {
   /**
    * Queues NDJSON lines; returns `false` when the client is too far behind and must be dropped.
-   * `force` queues regardless of the limit (the initial snapshot, already held in memory).
+   * `force` queues regardless of the limit (the initial snapshot, already held in memory). A
+   * Buffer is the UTF-8 encoding of the lines, made once for every client of a subscription.
    */
-  send(line: string, force?: boolean): boolean
+  send(line: string | Buffer, force?: boolean): boolean
   /** Ends the stream, after an optional final line (an `error` event). */
   end(lastLine?: string): void
+}
+
+/**
+ * A changed primary key as subscriptions note it: its identity text, or null when it cannot be
+ * re-read by key (it holds a blob).
+ */
+export interface NotedKey { text: string | null }
+
+/** The {@link NotedKey} of `pkValues`: computed once per change for every subscription on its table. */
+export function notedKey (pkValues: readonly SqlValue[]): NotedKey {
+  return { text: keyIsJsonSafe(pkValues) ? cellsKey(pkValues) : null }
 }
 
 /** Options of {@link Subscription.attach}. */
@@ -146,7 +158,7 @@ export class Subscription {
   evalTime = 0
   /** When the last client left (ms), or null while clients are attached. */
   idleSince: number | null
-  private readonly retained: StoredChange[] = []
+  private readonly retained: HeldChange[] = []
   private readonly listeners = new Set<StreamListener>()
   private readonly store: ApiStore
   private readonly storage: SubStorage | undefined
@@ -157,6 +169,8 @@ export class Subscription {
   private readonly rowLocal: boolean
   private readonly limits: QueryLimits
   private plan: IncrementalPlan | null = null
+  /** The keyed re-read texts, and what they were built from. */
+  private keyedCache: { sql: KeyedSql, plan: IncrementalPlan, statement: Statement, columns: number } | null = null
   /** The current result by row id, in result order. */
   private byRowid = new Map<number, SubRow>()
   /** The same rows by primary key, kept while the plan is incremental. */
@@ -190,7 +204,7 @@ export class Subscription {
       for (const row of r.rows) this.byRowid.set(row.rowid, row)
       this.nextRowid = r.nextRowid
       this.lastChangeId = r.lastChangeId
-      this.retained.push(...r.changes)
+      for (const c of r.changes) this.retained.push({ type: c.type, rowid: c.rowid, cells: c.cells, changeId: c.changeId, skip: 0 })
       return
     }
     this.id = randomUUID()
@@ -205,6 +219,7 @@ export class Subscription {
     run ??= runQuery(this.store, this.statement, this.limits)
     this.evalTime = run.time
     this.learnColumns(run.columns)
+    this.warmKeyed()
     for (const cells of run.rows) {
       const row = { rowid: this.nextRowid++, cells }
       this.byRowid.set(row.rowid, row)
@@ -228,7 +243,7 @@ export class Subscription {
   get minChangeId (): number { return this.retained[0]?.changeId ?? this.lastChangeId + 1 }
 
   private persisted (): PersistedSubscription {
-    return { id: this.id, statement: this.statement, columns: this.heldColumns, rows: [...this.byRowid.values()], changes: [...this.retained], nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
+    return { id: this.id, statement: this.statement, columns: this.heldColumns, rows: [...this.byRowid.values()], changes: this.retained.map(visible), nextRowid: this.nextRowid, lastChangeId: this.lastChangeId }
   }
 
   private learnColumns (columns: ColumnInfo[]): void {
@@ -244,21 +259,23 @@ export class Subscription {
   get incremental (): boolean { return this.plan != null }
 
   /** Notes a committed change to one of the subscription's tables (before {@link evaluate}). */
-  noteChange (table: string, pkValues: SqlValue[]): void {
+  noteChange (table: string, pkValues: SqlValue[], key?: NotedKey): void {
     if (this.plan == null || this.pendingFull) { this.pendingFull = true; return }
-    if (table !== this.plan.table || this.pendingKeys.size >= MAX_KEYED || !keyIsJsonSafe(pkValues)) {
+    const k = key ?? notedKey(pkValues)
+    if (table !== this.plan.table || this.pendingKeys.size >= MAX_KEYED || k.text == null) {
       this.pendingFull = true
       this.pendingKeys.clear()
       return
     }
-    this.pendingKeys.set(cellsKey(pkValues), pkValues)
+    this.pendingKeys.set(k.text, pkValues)
   }
 
   /**
-   * Brings the result up to date, emits and records the differences; returns the new change
-   * events. Re-reads only the noted keys when the query allows it, else re-runs it in full.
+   * Brings the result up to date, emits and records the differences; returns how many change
+   * events it emitted. Re-reads only the noted keys when the query allows it, else re-runs it in
+   * full.
    */
-  evaluate (): StoredChange[] {
+  evaluate (): number {
     const t0 = performance.now()
     const prevHidden = this.hidden
     const keys = [...this.pendingKeys.values()]
@@ -268,7 +285,7 @@ export class Subscription {
     let diff: { changes: RowDiffChange[], nextRowid: number } | null = null
     if (!full && this.plan != null) {
       try {
-        const fresh = runQuery(this.store, keyedStatement(this.evalStatement, this.heldColumns.length, this.plan, keys), this.limits)
+        const fresh = this.readKeyed(this.plan, keys)
         this.keyed ??= indexRows(this.byRowid, this.plan)
         diff = applyKeyed(this.keyed, this.plan, keys, fresh.rows, this.nextRowid)
       } catch {
@@ -296,23 +313,64 @@ export class Subscription {
     }
     this.nextRowid = diff.nextRowid
     this.evalTime = (performance.now() - t0) / 1000
-    if (diff.changes.length === 0) return []
-    // Deleted rows were held in the previous column layout (it changes only if the schema did).
+    if (diff.changes.length === 0) return 0
+    // Events share the held cells (no copy without the hidden key columns: retained events are
+    // most of what a subscription allocates and keeps). Deleted rows were held in the previous
+    // column layout (it changes only if the schema did).
     const h = this.hidden
-    const strip = (c: RowDiffChange): SqlValue[] => c.cells.slice(c.type === 'delete' ? prevHidden : h)
-    const events: StoredChange[] = diff.changes.map(c => ({ ...c, cells: strip(c), changeId: ++this.lastChangeId }))
-    this.retained.push(...events)
+    const events: HeldChange[] = []
+    for (const c of diff.changes) {
+      const e: HeldChange = { type: c.type, rowid: c.rowid, cells: c.cells, changeId: ++this.lastChangeId, skip: c.type === 'delete' ? prevHidden : h }
+      events.push(e)
+      this.retained.push(e)
+    }
     if (this.retained.length > this.retainChanges) this.retained.splice(0, this.retained.length - this.retainChanges)
-    this.storage?.commit(this.id, events, diff.changes.map(c => ({ rowid: c.rowid, cells: c.type === 'delete' ? null : c.cells })), this.nextRowid, this.minChangeId)
+    this.storage?.commit(this.id, events.map(visible), diff.changes.map(c => ({ rowid: c.rowid, cells: c.type === 'delete' ? null : c.cells })), this.nextRowid, this.minChangeId)
     if (this.listeners.size > 0) {
       let text = ''
       for (const e of events) text += changeLine(e)
-      for (const l of [...this.listeners]) this.deliver(l, text)
+      // Encoded once for every client (each stream would otherwise encode the string itself).
+      const data = this.listeners.size > 1 ? Buffer.from(text) : text
+      // A dropped client is removed while iterating, which a Set allows.
+      for (const l of this.listeners) this.deliver(l, data)
     }
-    return events
+    return events.length
   }
 
-  private deliver (l: StreamListener, text: string, force = false): void {
+  /**
+   * Runs both keyed re-read forms once with keys that match nothing, so the store prepares them
+   * now rather than on the first commit that needs them (and a form it refuses is found now).
+   */
+  private warmKeyed (): void {
+    const plan = this.plan
+    if (plan == null) return
+    const none = plan.pkPos.map(() => null)
+    try {
+      for (const keys of [[none], [none, none]]) this.readKeyed(plan, keys)
+    } catch {
+      this.plan = null
+    }
+  }
+
+  /**
+   * Re-reads the result rows of `keys`. At most one row per key comes back (the query is
+   * row-local), so the store's whole-result read is used when it has one.
+   */
+  private readKeyed (plan: IncrementalPlan, keys: readonly SqlValue[][]): { rows: SqlValue[][] } {
+    const statement = keyedStatement(this.evalStatement, this.heldColumns.length, plan, keys, this.keyedTexts(plan))
+    return this.store.queryAll != null ? this.store.queryAll(statement) : runQuery(this.store, statement, this.limits)
+  }
+
+  /** The keyed re-read texts for `plan`, built once per plan, statement and column layout. */
+  private keyedTexts (plan: IncrementalPlan): KeyedSql {
+    const c = this.keyedCache
+    if (c != null && c.plan === plan && c.statement === this.evalStatement && c.columns === this.heldColumns.length) return c.sql
+    const sql = keyedSql(this.evalStatement, this.heldColumns.length, plan)
+    this.keyedCache = { sql, plan, statement: this.evalStatement, columns: this.heldColumns.length }
+    return sql
+  }
+
+  private deliver (l: StreamListener, text: string | Buffer, force = false): void {
     if (!l.send(text, force)) {
       this.detach(l)
       l.end(errorLine('client too slow: too many events buffered, disconnecting'))
@@ -357,6 +415,22 @@ export class Subscription {
   }
 }
 
-function changeLine (c: StoredChange): string {
-  return stringifyJson({ change: [c.type, c.rowid, encodeRow(c.cells), c.changeId] }) + '\n'
+/**
+ * The NDJSON line of a `change` event, `{"change":[type, rowid, [cells…], change_id]}`. Written
+ * directly rather than through `stringifyJson`: its replacer makes `JSON.stringify` slow, and
+ * `encodeRow` already turns bigints into raw JSON numbers.
+ */
+function changeLine (c: HeldChange): string {
+  const cells = c.skip === 0 ? c.cells : c.cells.slice(c.skip)
+  return `{"change":["${c.type}",${c.rowid},${JSON.stringify(encodeRow(cells))},${c.changeId}]}\n`
+}
+
+/** A retained change event with its cells as held: the first `skip` are hidden key columns. */
+interface HeldChange extends StoredChange {
+  skip: number
+}
+
+/** The change as clients see it (hidden key columns removed). */
+function visible (c: HeldChange): StoredChange {
+  return { type: c.type, rowid: c.rowid, cells: c.skip === 0 ? c.cells : c.cells.slice(c.skip), changeId: c.changeId }
 }

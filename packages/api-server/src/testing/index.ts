@@ -196,6 +196,44 @@ export function apiStoreCompliance (setup: ComplianceSetup): void {
       expect(s.indexes.map(i => [i.name, i.table])).toContainEqual(['items_name', 'items'])
     })
 
+    it('runs a read batch (when it offers readBatch): results pass through, reads see committed data, errors propagate', async () => {
+      const rb = store.readBatch
+      if (rb == null) return
+      const batch = <T>(fn: () => T): T => rb.call(store, fn) as T
+      await store.transaction([{ sql: 'INSERT INTO items (id, name) VALUES (1, ?)', params: ['a'] }])
+      const got = batch(() => [all(store, 'SELECT name FROM items'), all(store, 'SELECT count(*) FROM items'), batch(() => all(store, 'SELECT id FROM items'))])
+      expect(got).toEqual([[['a']], [[1]], [[1]]])
+      expect(() => batch(() => { all(store, 'SELECT nope FROM items') })).toThrow()
+      // A cursor left open when the batch ends still reads, and closing it frees the store.
+      await store.transaction([{ sql: 'INSERT INTO items (id) VALUES (2), (3)' }])
+      const cur = batch(() => {
+        const c = store.query({ sql: 'SELECT id FROM items ORDER BY id' })
+        expect(c.rows.next().value).toEqual([1])
+        return c
+      })
+      expect([...cur.rows]).toEqual([[2], [3]])
+      cur.close()
+      await store.transaction([{ sql: "UPDATE items SET name = 'b' WHERE id = 1" }])
+      expect(batch(() => all(store, 'SELECT name FROM items WHERE id = 1'))).toEqual([['b']])
+      expect(all(store, 'SELECT count(*) FROM items')).toEqual([[3]])
+    })
+
+    it('reads whole results (when it offers queryAll) like query, with the same checks', async () => {
+      const qa = store.queryAll
+      if (qa == null) return
+      const queryAll = (sql: string, params?: SqlValue[]): ReturnType<typeof qa> => qa.call(store, params != null ? { sql, params } : { sql })
+      await store.transaction([{ sql: 'INSERT INTO pairs VALUES (?, ?, ?), (?, ?, ?)', params: ['x', 1, 'one', 'y', 2, null] }])
+      const got = queryAll('SELECT a, b, v FROM pairs WHERE b >= ? ORDER BY a', [1])
+      expect(got.rows).toEqual(all(store, 'SELECT a, b, v FROM pairs WHERE b >= ? ORDER BY a', [1]))
+      expect(got.columns.map(c => c.name)).toEqual(['a', 'b', 'v'])
+      expect(queryAll('SELECT a FROM pairs WHERE b > 5').rows).toEqual([])
+      let refused: unknown
+      try { queryAll('DELETE FROM pairs') } catch (err) { refused = err }
+      expect((refused as Error | undefined)?.name).toBe('StatementNotReadonlyError')
+      expect(() => queryAll('SELECT nope FROM pairs')).toThrow()
+      expect(all(store, 'SELECT count(*) FROM pairs')).toEqual([[2]])
+    })
+
     it('stops notifying after unsubscribe', async () => {
       unsub()
       await store.transaction([{ sql: 'INSERT INTO items (id) VALUES (1)' }])

@@ -58,8 +58,11 @@ function bind (stmt: Stmt, params: Statement['params']): unknown[] {
   return [named]
 }
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
 function fromSqlite (v: unknown): SqlValue {
-  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v
+  if (typeof v === 'bigint') return v >= MIN_SAFE && v <= MAX_SAFE ? Number(v) : v
   if (Buffer.isBuffer(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength)
   return v as SqlValue
 }
@@ -173,7 +176,7 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
   }
 
   // One statement runs at a time per connection (busy flag), so cached statements are safe to reuse.
-  interface Prepared { stmt: Stmt, readonly: boolean, reader: boolean, columns: ColumnInfo[] }
+  interface Prepared { stmt: Stmt, readonly: boolean, reader: boolean, columns: readonly ColumnInfo[] }
   const caches = new WeakMap<Db, Map<string, Prepared>>()
   function prepareCached (conn: Db, sql: string): Prepared {
     let cache = caches.get(conn)
@@ -184,16 +187,35 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
       p = { stmt, readonly: stmt.readonly, reader: stmt.reader, columns: [] }
       if (stmt.reader) {
         stmt.raw(true).safeIntegers(true)
-        p.columns = stmt.columns().map(c => ({ name: c.name, type: c.type, table: c.table, column: c.column }))
+        p.columns = stmt.columns().map(c => Object.freeze({ name: c.name, type: c.type, table: c.table, column: c.column }))
       }
-      if (cache.size >= 2000) cache.delete(cache.keys().next().value as string)
+      // One-off statements (EXPLAIN of each new subscription) are not kept.
+      if (sql.startsWith('EXPLAIN ')) return p
+      if (cache.size >= 4096) cache.delete(cache.keys().next().value as string)
       cache.set(sql, p)
     }
     return p
   }
 
+  /** A reader connection and the prepared, checked read-only statement for `statement`. */
+  function readable (statement: Statement): { conn: Db, p: Prepared } {
+    if (closed) throw new SqlError('store is closed')
+    const conn = reader()
+    let p: Prepared
+    try { p = prepareCached(conn, statement.sql) } catch (err) { throw wrap(err) }
+    if (!p.readonly) throw new StatementNotReadonlyError()
+    if (!p.reader) throw new SqlError('statement returns no rows')
+    return { conn, p }
+  }
+
+  // The reader that `readBatch` holds a read transaction open on, while its callback runs.
+  let pinned: Db | null = null
+  const pendingCommit = new Set<Db>()
+  const isBusy = (conn: Db): boolean => (conn as unknown as { __busy?: boolean }).__busy === true
+
   function reader (): Db {
     if (memory) return db
+    if (pinned != null && !isBusy(pinned)) return pinned
     const free = readers.find(r => !(r as unknown as { __busy?: boolean }).__busy)
     if (free != null) return free
     const r = new Database(path, { readonly: true })
@@ -244,20 +266,30 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
     async applyRemote (statements: readonly Statement[]): Promise<TransactionOutcome> {
       return commit(statements, 'remote')
     },
+    queryAll (statement: Statement): { columns: readonly ColumnInfo[], rows: SqlValue[][] } {
+      const { p } = readable(statement)
+      let rows: unknown[][]
+      try { rows = p.stmt.all(...bind(p.stmt, statement.params)) as unknown[][] } catch (err) { throw wrap(err) }
+      for (const r of rows) for (let i = 0; i < r.length; i++) r[i] = fromSqlite(r[i] as SqlValue)
+      // The cached column descriptions themselves (frozen): nothing to copy per call.
+      return { columns: p.columns, rows: rows as SqlValue[][] }
+    },
     query (statement: Statement): QueryCursor {
-      if (closed) throw new SqlError('store is closed')
-      const conn = reader()
-      let p: Prepared
-      try { p = prepareCached(conn, statement.sql) } catch (err) { throw wrap(err) }
-      if (!p.readonly) throw new StatementNotReadonlyError()
-      if (!p.reader) throw new SqlError('statement returns no rows')
+      const { conn, p } = readable(statement)
       const columns = p.columns.map(c => ({ ...c }))
       let it: IterableIterator<unknown[]>
       try { it = p.stmt.iterate(...bind(p.stmt, statement.params)) as IterableIterator<unknown[]> } catch (err) { throw wrap(err) }
       const busy = conn as unknown as { __busy?: boolean }
       busy.__busy = true
       let done = false
-      const finish = (): void => { if (!done) { done = true; busy.__busy = false; it.return?.() } }
+      const finish = (): void => {
+        if (done) return
+        done = true
+        busy.__busy = false
+        it.return?.()
+        // A batch ended while this cursor was open: end its read transaction now.
+        if (pendingCommit.delete(conn) && !closed) conn.exec('COMMIT')
+      }
       const rows: IterableIterator<SqlValue[]> = {
         [Symbol.iterator] () { return this },
         next () {
@@ -270,6 +302,19 @@ export function createSqliteApiStore (init: SqliteApiStoreInit = {}): SqliteApiS
         return () { finish(); return { done: true, value: undefined } }
       }
       return { columns, rows, close: finish }
+    },
+    readBatch<T> (fn: () => T): T {
+      if (memory || closed || pinned != null) return fn()
+      const conn = reader()
+      conn.exec('BEGIN')
+      pinned = conn
+      try {
+        return fn()
+      } finally {
+        pinned = null
+        if (isBusy(conn)) pendingCommit.add(conn)
+        else conn.exec('COMMIT')
+      }
     },
     onCommit (listener) {
       listeners.add(listener)
