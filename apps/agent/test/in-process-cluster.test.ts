@@ -66,6 +66,12 @@ describe('three agents in one process over real QUIC', () => {
     const [kind, , cells] = change.change as [string, number, unknown[], number]
     expect(kind).toBe('insert')
     expect(cells).toEqual([2, 'from A'])
+    // rows are keyed by primary key: an update elsewhere is one `update` event for the same row id
+    const rowId = (change.change as [string, number])[1]
+    const u = await post(a, '/v1/transactions', [['UPDATE todo SET title = ? WHERE id = ?', ['renamed on A', 2]]])
+    expect(u.status).toBe(200)
+    const upd = await next(e => e.change !== undefined)
+    expect(upd.change).toEqual(['update', rowId, [2, 'renamed on A'], (change.change as unknown[])[3] as number + 1])
     abort.abort()
   })
 

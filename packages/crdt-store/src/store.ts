@@ -1,19 +1,17 @@
 import Database from 'better-sqlite3'
-import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
+import type { Database as Db } from 'better-sqlite3'
 import { applyChangeset } from './apply-changeset.ts'
 import { forgetIdentity } from './backup-identity.ts'
 import { compaction } from './compaction.ts'
-import { AbortError, StoreOpenError, StatementNotReadonlyError } from './errors.ts'
+import { AbortError, StoreOpenError } from './errors.ts'
 import { localWrites } from './local-writes.ts'
-import { looseValue } from './runtime.ts'
+import { reads } from './reads.ts'
 import { schemaChanges } from './schema-changes.ts'
-import { bindArgs, sqlError } from './statement-input.ts'
 import { INTERNAL_DDL } from './store-statements.ts'
 import { storeState } from './store-state.ts'
-import type { StoreState } from './store-state.ts'
 import { syncServe } from './sync-serve.ts'
 import type {
-  AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryCursor,
+  AbortOptions, ActorStatus, ApplyResult, Change, Changeset, CommitEvent, QueryColumn, QueryCursor,
   SchemaChange, SchemaInfo, SqlValue, Statement, StatementResult, StoreLogger, SyncNeeds, SyncSummary, TransactionResult
 } from './types.ts'
 
@@ -45,6 +43,13 @@ export interface CrdtStore {
   transaction(statements: readonly Statement[]): TransactionResult
   transaction<T>(fn: (tx: Tx) => T): TransactionResult & { value: T }
   read(sql: string, params?: Statement['params']): QueryCursor
+  /** A read-only query with every row at once (cheaper than a cursor for small results). */
+  readAll(sql: string, params?: Statement['params']): { columns: QueryColumn[]; rows: SqlValue[][] }
+  /**
+   * Runs `fn` with the reads it makes sharing one read transaction: one snapshot, one lock, instead
+   * of one per query. Writes committed meanwhile are seen after it.
+   */
+  readBatch<T>(fn: () => T): T
   schema(): SchemaInfo
   apply(changeset: Changeset): ApplyResult
   /**
@@ -97,14 +102,18 @@ function setup (db: Db, init: StoreInit): CrdtStore {
   const { compactStep, compact } = compaction(state)
   const sync = syncServe(state)
   const local = localWrites(state, compactStep, sync.versionChangesets)
-  const { applySchema, schema } = schemaChanges(state, local)
+  const r = reads(state)
+  // a schema change drops prepared statements on both connections
+  const { applySchema, schema } = schemaChanges(state, { ...local, clearStatements () { local.clearStatements(); r.clear() } })
   const { apply, applyBatch } = applyChangeset(state, compactStep)
 
   return {
     siteId,
     applySchema,
     transaction: local.transaction as CrdtStore['transaction'],
-    read: (sql, params) => read(state, sql, params),
+    read: r.read,
+    readAll: r.readAll,
+    readBatch: r.readBatch,
     schema,
     apply,
     applyBatch,
@@ -135,29 +144,5 @@ function setup (db: Db, init: StoreInit): CrdtStore {
   }
 }
 
-/** The store's `read()`: a read-only query on the reader connection, as a cursor of raw rows. */
-function read (state: StoreState, sql: string, params?: Statement['params']): QueryCursor {
-  const { reader, memory } = state
-  state.alive()
-  let stmt: DbStatement
-  try { stmt = reader.prepare(sql) } catch (err) { throw sqlError(err, sql) }
-  if (!stmt.readonly || !stmt.reader) throw new StatementNotReadonlyError(`statement could write or returns no rows: ${sql.slice(0, 200)}`)
-  const columns = stmt.columns().map(c => ({ name: c.name, type: c.type }))
-  stmt.raw(true).safeIntegers(true)
-  const conv = (row: SqlValue[]): SqlValue[] => { for (let i = 0; i < row.length; i++) row[i] = looseValue(row[i]!); return row }
-  let it: IterableIterator<SqlValue[]>
-  try {
-    if (memory) {
-      // one connection: materialise so writes are not blocked by an open cursor
-      it = (stmt.all(...bindArgs(params)) as SqlValue[][]).map(conv)[Symbol.iterator]()
-    } else {
-      const inner = stmt.iterate(...bindArgs(params)) as IterableIterator<SqlValue[]>
-      it = (function * () { for (const r of inner) yield conv(r) })()
-      const ret = it.return?.bind(it)
-      it.return = (v?: unknown) => { inner.return?.(); return ret != null ? ret(v) : { done: true, value: undefined } }
-    }
-  } catch (err) { throw sqlError(err, sql) }
-  return { columns, rows: it, close () { it.return?.() } }
-}
 
 function aborted (signal: AbortSignal | undefined): boolean { return signal?.aborted === true }

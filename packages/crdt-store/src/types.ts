@@ -176,8 +176,20 @@ export interface ActorStatus {
 }
 
 /** A read cursor. */
+/** A result column of a query: its name, and the table column it reads when it reads one directly. */
+export interface QueryColumn {
+  name: string
+  /** Declared type of the table column, `null` for an expression. */
+  type: string | null
+  /** The table the value comes from, `null` for an expression. */
+  table: string | null
+  /** The table column the value comes from, `null` for an expression. */
+  column: string | null
+}
+
+/** Rows of a read-only query. */
 export interface QueryCursor {
-  columns: { name: string; type: string | null }[]
+  columns: QueryColumn[]
   rows: IterableIterator<SqlValue[]>
   close(): void
 }

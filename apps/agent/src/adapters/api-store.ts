@@ -1,4 +1,4 @@
-import type { ApiStore, Statement, TransactionOutcome, QueryCursor, CommitEvent, SchemaInfo } from '@patina/api-server'
+import type { ApiStore, Statement, TransactionOutcome, QueryCursor, CommitEvent, SchemaInfo, SqlValue } from '@patina/api-server'
 import { StatementNotReadonlyError } from '@patina/crdt-store'
 import type { Changeset } from '@patina/crdt-store'
 
@@ -6,6 +6,8 @@ import type { Changeset } from '@patina/crdt-store'
 export interface CrdtStoreLike {
   transaction(statements: readonly Statement[]): { version: number | null; results: Array<{ rowsAffected: number; time: number }>; readonly changesets: readonly Changeset[] }
   read(sql: string, params?: Statement['params']): QueryCursor
+  readAll(sql: string, params?: Statement['params']): { columns: QueryCursor['columns']; rows: SqlValue[][] }
+  readBatch<T>(fn: () => T): T
   onCommit(listener: (event: CommitEvent) => void): () => void
   schema(): SchemaInfo
 }
@@ -17,6 +19,21 @@ export interface ApiStoreAdapterInit {
   guard: <T>(fn: () => T) => T
   /** Receives the changesets of every local commit (to broadcast them); may wait for queue room. */
   onLocalCommit: (changesets: readonly Changeset[], options?: { signal?: AbortSignal }) => Promise<void> | void
+}
+
+/**
+ * Runs a read; the store's read-only connection cannot even prepare a write to a replicated table
+ * (its triggers call the writer's SQL functions): that is a write, so say so.
+ */
+function readOnly<T> (fn: () => T): T {
+  try {
+    return fn()
+  } catch (err) {
+    if ((err as Error).name === 'SqlError' && /no such function: patina_/.test((err as Error).message)) {
+      throw new StatementNotReadonlyError('statement is not readonly', { cause: err })
+    }
+    throw err
+  }
 }
 
 /**
@@ -34,17 +51,7 @@ export function createApiStore (init: ApiStoreAdapterInit): ApiStore {
       return { version: result.version, results: result.results }
     },
     query (statement) {
-      let cursor: QueryCursor
-      try {
-        cursor = guard(() => store.read(statement.sql, statement.params))
-      } catch (err) {
-        // The store's read-only connection cannot even prepare a write to a replicated table (its
-        // triggers call the writer's SQL functions); that is a write, so say so.
-        if ((err as Error).name === 'SqlError' && /no such function: patina_/.test((err as Error).message)) {
-          throw new StatementNotReadonlyError('statement is not readonly', { cause: err })
-        }
-        throw err
-      }
+      const cursor = readOnly(() => guard(() => store.read(statement.sql, statement.params)))
       // Rows are read lazily while the response streams; fatal errors there must stop the node too.
       const rows = cursor.rows
       const guarded: IterableIterator<QueryCursor['rows'] extends IterableIterator<infer R> ? R : never> = {
@@ -52,6 +59,13 @@ export function createApiStore (init: ApiStoreAdapterInit): ApiStore {
         [Symbol.iterator] () { return this }
       }
       return { columns: cursor.columns, rows: guarded, close: () => { cursor.close() } }
+    },
+    // subscriptions re-read many small results per commit: one snapshot per slice, whole results
+    queryAll (statement) {
+      return readOnly(() => guard(() => store.readAll(statement.sql, statement.params)))
+    },
+    readBatch (fn) {
+      return guard(() => store.readBatch(fn))
     },
     onCommit (listener) {
       return store.onCommit(listener)
