@@ -4,7 +4,7 @@ import { connect } from 'node:net'
 import { createSubscriptionManager } from '../src/subs/subscription-manager.ts'
 import { cellsKey } from '../src/subs/row-diff.ts'
 import { createSqliteApiStore } from './support/sqlite-store.ts'
-import { startHarness, post, waitFor } from './support/harness.ts'
+import { startHarness, post, waitFor, collect } from './support/harness.ts'
 import type { StreamListener } from '../src/subs/subscription.ts'
 import type { SqlValue } from '../src/ports.ts'
 
@@ -165,20 +165,7 @@ describe('change ids under bursts (HTTP)', () => {
       const streams = await Promise.all(queries.map(async q => {
         const res = await post(h.url + '/v1/subscriptions', q)
         expect(res.status).toBe(200)
-        const events: any[] = []
-        const reader = res.body!.getReader()
-        const dec = new TextDecoder()
-        let buf = ''
-        const loop = (async () => {
-          for (;;) {
-            const r = await reader.read().catch(() => ({ done: true as const, value: undefined }))
-            if (r.done) return
-            buf += dec.decode(r.value, { stream: true })
-            let i
-            while ((i = buf.indexOf('\n')) >= 0) { events.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1) }
-          }
-        })()
-        return { q, events, stop: async () => { await reader.cancel().catch(() => {}); await loop } }
+        return { q, ...collect(res) }
       }))
       try {
         for (let burst = 0; burst < 5; burst++) {

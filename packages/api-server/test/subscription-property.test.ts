@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { startHarness, post } from './support/harness.ts'
+import { startHarness, post, collect } from './support/harness.ts'
 import { cellsKey } from '../src/subs/row-diff.ts'
 
 const schema = `
@@ -38,23 +38,6 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 )
 const batch = fc.record({ txs: fc.array(fc.array(op, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), remote: fc.boolean() })
 
-/** Reads an NDJSON stream in the background into an array. */
-function collect (res: Response): { events: any[], stop: () => Promise<void> } {
-  const events: any[] = []
-  const reader = res.body!.getReader()
-  const dec = new TextDecoder()
-  let buf = ''
-  const loop = (async () => {
-    for (;;) {
-      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }))
-      if (r.done) return
-      buf += dec.decode(r.value, { stream: true })
-      let i
-      while ((i = buf.indexOf('\n')) >= 0) { events.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1) }
-    }
-  })()
-  return { events, async stop () { await reader.cancel().catch(() => {}); await loop } }
-}
 
 /** Rebuilds a client's view from its events, checking the protocol's invariants on the way. */
 function rebuild (events: any[]): { rows: Map<number, unknown[]>, lastChange: number, ready: boolean } {

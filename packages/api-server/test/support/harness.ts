@@ -99,3 +99,21 @@ export async function waitFor<T> (fn: () => T | Promise<T>, timeoutMs = 5000, wh
     await new Promise(resolve => setImmediate(resolve))
   }
 }
+
+/** Reads an NDJSON stream in the background into an array. */
+export function collect (res: Response): { events: any[], stop: () => Promise<void> } {
+  const events: any[] = []
+  const reader = res.body!.getReader()
+  const dec = new TextDecoder()
+  let buf = ''
+  const loop = (async () => {
+    for (;;) {
+      const r = await reader.read().catch(() => ({ done: true as const, value: undefined }))
+      if (r.done) return
+      buf += dec.decode(r.value, { stream: true })
+      let i
+      while ((i = buf.indexOf('\n')) >= 0) { events.push(JSON.parse(buf.slice(0, i))); buf = buf.slice(i + 1) }
+    }
+  })()
+  return { events, async stop () { await reader.cancel().catch(() => {}); await loop } }
+}
