@@ -28,7 +28,7 @@ export interface ApplyChangesets {
 /**
  * Creates a store's `apply(changeset)` and `applyBatch(changesets)`: validates a remote changeset,
  * buffers chunks of a partial version, and merges a complete version into the tables in one
- * transaction (or one savepoint of a batch).
+ * transaction (or inside the batch's transaction).
  */
 export function applyChangeset (state: StoreState, compactStep: (overwrites: number) => void): ApplyChangesets {
   const { db, st, books, tables, bs, clock, log, siteHex, capture, alive, notNested, localBook, ensureSite, forgetNewSites, siteIdOf, emit } = state

@@ -251,7 +251,7 @@ export class Broadcaster {
       }
       fresh.push(item)
     }
-    if (fresh.length === 0) return
+    if (fresh.length === 0) { this.#pump(); return }
     const isNew: boolean[] = fresh.map(() => true)
     if (this.#batchHandlers.size > 0) {
       const received = fresh.map(([key, payload]) => ({ payload, meta: { key, from } }))
