@@ -4,6 +4,7 @@ import type { ReceivedPayload } from '@patina/quic-gossip'
 import type { Logger } from 'pino'
 import type { AgentMetrics, LagWindow } from '../metrics.ts'
 import type { PartitionFilter } from './partition.ts'
+import { isNewHere } from './sync-port.ts'
 
 /** Options of the gossip payload handler. */
 export interface PayloadHandlerInit {
@@ -62,7 +63,7 @@ export function createPayloadHandler (init: PayloadHandlerInit): (items: readonl
         logger.warn({ err: result.message, name: result.name, key: items[i]!.meta.key }, 'could not apply a changeset')
         continue
       }
-      const fresh = result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
+      const fresh = isNewHere(result)
       metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
       verdicts[i] = fresh
       if (fresh) {

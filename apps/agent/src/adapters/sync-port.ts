@@ -1,5 +1,5 @@
 import { encodeChangeset, decodeChangeset, encodeSummary, decodeSummary, encodeNeeds, decodeNeeds } from '@patina/crdt-store'
-import type { Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
+import type { ApplyResult, Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
 import type { Logger } from 'pino'
 
 /** The sync port quic-gossip drives (opaque bytes). */
@@ -105,13 +105,18 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
         for (const [i, result] of results.entries()) {
           // one bad changeset (e.g. a table this node's schema lacks yet) must not block the rest
           if (result instanceof Error) { failed++; lastError = result; continue }
-          init.onApplied?.(result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared', changesetKey(list[i]!))
+          init.onApplied?.(isNewHere(result), changesetKey(list[i]!))
         }
       }
       if (failed > 0) init.logger.warn({ failed, err: lastError?.message, name: lastError?.name }, 'some synced changesets could not be applied')
       if (bad !== undefined) throw bad
     }
   }
+}
+
+/** Whether applying a changeset taught this store something (so gossip should pass it on). */
+export function isNewHere (result: ApplyResult): boolean {
+  return result.status === 'applied' || result.status === 'buffered' || result.status === 'cleared'
 }
 
 /** The broadcast key of a changeset: `<actor hex>:<version>:<first seq>`. */
