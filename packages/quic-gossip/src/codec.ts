@@ -20,7 +20,8 @@ export const Tag = {
   Summary: 30,
   Needs: 31,
   Chunk: 32,
-  Done: 33
+  Done: 33,
+  Again: 34
 } as const
 
 /** Reasons carried by a `Reject` frame. */
@@ -59,9 +60,12 @@ export interface ChunkMessage { tag: 32, chunk: Uint8Array }
 /** Sync: the sender has nothing more to send. */
 export interface DoneMessage { tag: 33 }
 
+/** Sync: the client starts another session on a stream whose last session ended cleanly. */
+export interface AgainMessage { tag: 34 }
+
 /** Every message that crosses the wire. */
 export type Message = HelloMessage | ChallengeMessage | ProofMessage | RejectMessage | BatchMessage |
-SwimMessage | SummaryMessage | NeedsMessage | ChunkMessage | DoneMessage
+SwimMessage | SummaryMessage | NeedsMessage | ChunkMessage | DoneMessage | AgainMessage
 
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number', mapsAsObjects: true })
 
@@ -78,6 +82,7 @@ export function encodeMessage (msg: Message): Uint8Array {
     case Tag.Needs: return packr.pack([msg.tag, msg.needs])
     case Tag.Chunk: return packr.pack([msg.tag, msg.chunk])
     case Tag.Done: return packr.pack([msg.tag])
+    case Tag.Again: return packr.pack([msg.tag])
   }
 }
 
@@ -138,6 +143,7 @@ export function decodeMessage (bytes: Uint8Array): Message {
       arity(f, 2)
       return { tag, chunk: bin(f[1], 'chunk') }
     case Tag.Done:
+    case Tag.Again:
       arity(f, 1)
       return { tag }
     default:

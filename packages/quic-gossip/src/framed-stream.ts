@@ -84,6 +84,11 @@ export class FramedStream {
     return this.stream.status !== 'open' || this.#error != null
   }
 
+  /** True once the remote will send nothing more (it closed its side, or the stream broke). */
+  get ended (): boolean {
+    return this.#ended || this.closed
+  }
+
   /**
    * The next message, or `null` when the remote closed its side cleanly. Throws the typed error
    * that broke the stream.

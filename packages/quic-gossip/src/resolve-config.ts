@@ -65,6 +65,7 @@ export function syncDefaults (s: SyncInit = {}): Required<SyncInit> {
     maxConcurrentServed: s.maxConcurrentServed ?? 3,
     roundTimeoutMs: s.roundTimeoutMs ?? 300_000,
     readTimeoutMs: s.readTimeoutMs ?? 5000,
+    idleTimeoutMs: s.idleTimeoutMs ?? 60_000,
     maxChunkBytes: s.maxChunkBytes ?? 4 * 1024 * 1024
   }
   duration(c.minIntervalMs, 'sync.minIntervalMs')
@@ -75,6 +76,7 @@ export function syncDefaults (s: SyncInit = {}): Required<SyncInit> {
   count(c.maxConcurrentServed, 'sync.maxConcurrentServed', 0)
   duration(c.roundTimeoutMs, 'sync.roundTimeoutMs', 1)
   duration(c.readTimeoutMs, 'sync.readTimeoutMs', 1)
+  duration(c.idleTimeoutMs, 'sync.idleTimeoutMs', 1)
   count(c.maxChunkBytes, 'sync.maxChunkBytes')
   return c
 }

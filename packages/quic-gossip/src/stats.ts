@@ -34,6 +34,8 @@ export interface GossipStats {
   syncErrors: number
   /** Sync sessions refused because too many were being served. */
   syncBusy: number
+  /** Sync sessions run on the stream of an earlier session with the same peer (client side). */
+  syncSessionsReused: number
   swimSent: number
   swimReceived: number
   swimDropped: number
@@ -59,6 +61,7 @@ export function emptyStats (): GossipStats {
     syncChunksServed: 0,
     syncErrors: 0,
     syncBusy: 0,
+    syncSessionsReused: 0,
     swimSent: 0,
     swimReceived: 0,
     swimDropped: 0,
@@ -83,6 +86,7 @@ const METRIC_NAMES: Record<CounterField, string> = {
   syncChunksServed: 'gossip_sync_chunks_served',
   syncErrors: 'gossip_sync_errors',
   syncBusy: 'gossip_sync_busy',
+  syncSessionsReused: 'gossip_sync_sessions_reused',
   swimSent: 'gossip_swim_sent',
   swimReceived: 'gossip_swim_received',
   swimDropped: 'gossip_swim_dropped'

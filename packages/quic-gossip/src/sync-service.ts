@@ -31,7 +31,16 @@ export interface SyncInit {
   readTimeoutMs?: number
   /** Largest chunk served or accepted. Default 4 MiB. */
   maxChunkBytes?: number
+  /**
+   * A session that ended cleanly leaves its stream open for the next session with the same peer
+   * (opening a stream, negotiating the protocol and admitting the peer cost more than a quiet
+   * session itself). Both sides close such a stream after it has been idle this long. Default 60000 ms.
+   */
+  idleTimeoutMs?: number
 }
+
+// Streams kept for reuse at most (client side; one per peer, least recently used closed first).
+const MAX_PARKED = 64
 
 /** Anti-entropy over {@link SYNC_PROTOCOL}. */
 export class SyncService {
@@ -45,6 +54,8 @@ export class SyncService {
   #running = false
   #stopper = new AbortController()
   readonly #lastSync = new Map<string, number>()
+  // Streams whose last session ended cleanly, by peer, with the time they were parked.
+  readonly #parked = new Map<string, { admitted: AdmittedStream, at: number }>()
 
   constructor (ctx: NodeContext, peers: PeerTable, cfg: Required<SyncInit>) {
     this.#ctx = ctx
@@ -71,6 +82,33 @@ export class SyncService {
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#round?.catch(() => {})
+    for (const { admitted } of this.#parked.values()) admitted.fs.abort(new Error('sync stopped'))
+    this.#parked.clear()
+  }
+
+  /** Keep a stream whose session ended cleanly for the next session with that peer. */
+  #park (admitted: AdmittedStream): void {
+    if (!this.#running || admitted.fs.ended) {
+      void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+      return
+    }
+    this.#parked.delete(admitted.remotePeer)
+    this.#parked.set(admitted.remotePeer, { admitted, at: performance.now() })
+    if (this.#parked.size > MAX_PARKED) {
+      const [peer, oldest] = this.#parked.entries().next().value!
+      this.#parked.delete(peer)
+      void oldest.admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+    }
+  }
+
+  /** A parked stream to `peer` that is still usable, if any (stale ones are dropped). */
+  #unpark (peer: string): AdmittedStream | undefined {
+    const p = this.#parked.get(peer)
+    if (p == null) return undefined
+    this.#parked.delete(peer)
+    if (!p.admitted.fs.ended && performance.now() - p.at < this.#cfg.idleTimeoutMs) return p.admitted
+    p.admitted.fs.abort(new Error('parked sync stream went stale'))
+    return undefined
   }
 
   #schedule (): void {
@@ -115,7 +153,9 @@ export class SyncService {
         await this.#pull(s.admitted, byPeer.get(s.admitted.remotePeer), port, roundSignal, report)
       }))
     } finally {
-      for (const s of open) if (!s.admitted.fs.closed) s.admitted.fs.abort(new Error('sync round ended'))
+      for (const s of open) {
+        if (!s.admitted.fs.closed && this.#parked.get(s.admitted.remotePeer)?.admitted !== s.admitted) s.admitted.fs.abort(new Error('sync round ended'))
+      }
     }
     report.durationMs = performance.now() - started
     this.#ctx.stats.inc('syncRounds')
@@ -149,7 +189,29 @@ export class SyncService {
   async #openSession (peer: string, signal: AbortSignal, report: SyncRoundReport): Promise<{ admitted: AdmittedStream, summary: Uint8Array } | undefined> {
     const target = this.#peers.addrOf(peer)
     if (target == null) return undefined
-    let admitted: AdmittedStream | undefined
+    let admitted = this.#unpark(peer)
+    if (admitted != null) {
+      // the peer may have closed it meanwhile (idle timeout, restart): then open a fresh one
+      try {
+        admitted.fs.send({ tag: Tag.Again })
+        const msg = await admitted.fs.next({ signal, timeoutMs: this.#cfg.readTimeoutMs })
+        if (msg?.tag === Tag.Summary) {
+          this.#ctx.stats.inc('syncSessionsReused')
+          return { admitted, summary: msg.summary }
+        }
+        if (msg?.tag === Tag.Reject) throw new SyncRejectedError(`peer refused sync: ${msg.message}`)
+        admitted.fs.abort(new Error('parked sync stream was closed by the peer'))
+      } catch (err) {
+        admitted.fs.abort(err as Error)
+        if ((err as Error).name === 'SyncRejectedError' || signal.aborted) {
+          report.errors++
+          this.#ctx.stats.inc('syncErrors')
+          this.#ctx.log.debug({ peer }, (err as Error).message)
+          return undefined
+        }
+      }
+      admitted = undefined
+    }
     try {
       admitted = await this.#ctx.open(target, SYNC_PROTOCOL, { signal })
       const msg = await this.#read(admitted.fs, signal)
@@ -171,7 +233,7 @@ export class SyncService {
     try {
       if (needs == null || needs.byteLength === 0) {
         fs.send({ tag: Tag.Done })
-        await fs.close({ signal })
+        this.#park(admitted)
         report.peersSynced++
         this.#lastSync.set(remotePeer, performance.now())
         return
@@ -191,7 +253,7 @@ export class SyncService {
         report.bytes += msg.chunk.byteLength
         this.#ctx.stats.inc('syncChunksReceived')
       }
-      await fs.close({ signal })
+      this.#park(admitted)
       report.peersSynced++
       this.#lastSync.set(remotePeer, performance.now())
     } catch (err) {
@@ -208,7 +270,10 @@ export class SyncService {
     return msg
   }
 
-  /** Serve one inbound sync session. */
+  /**
+   * Serve inbound sync sessions on one stream: the first at once, then one per `Again` from the
+   * client, until it closes the stream or leaves it idle for `idleTimeoutMs`.
+   */
   async handleInbound (stream: Stream, connection: Connection): Promise<void> {
     let admitted: AdmittedStream
     try {
@@ -218,12 +283,37 @@ export class SyncService {
       return
     }
     const { fs, remotePeer } = admitted
+    try {
+      while (await this.#serveSession(fs)) {
+        const msg = await this.#awaitAgain(fs)
+        if (msg == null) break
+        if (msg.tag !== Tag.Again) throw new UnknownTagError(`expected another session or the end, got tag ${msg.tag}`)
+      }
+      await fs.close({ signal: AbortSignal.timeout(1000) })
+    } catch (err) {
+      this.#ctx.reject(err, 'sync serve', remotePeer)
+      fs.abort(err as Error)
+    }
+  }
+
+  // The client's next move on a stream at rest: null when it closes the stream, goes quiet for
+  // idleTimeoutMs, or we stop (malformed frames still throw).
+  async #awaitAgain (fs: FramedStream): Promise<Message | null> {
+    try {
+      return await fs.next({ signal: this.#stopper.signal, timeoutMs: this.#cfg.idleTimeoutMs })
+    } catch (err) {
+      if ((err as Error).name === 'StreamTimeoutError' || this.#stopper.signal.aborted) return null
+      throw err
+    }
+  }
+
+  /** Serve one session; true when it ended cleanly and the stream may carry another. */
+  async #serveSession (fs: FramedStream): Promise<boolean> {
     const port = this.#port
     if (port == null || this.#serving >= this.#cfg.maxConcurrentServed || !this.#running) {
       if (port != null) this.#ctx.stats.inc('syncBusy')
       fs.send({ tag: Tag.Reject, reason: port == null ? RejectReason.NoSync : RejectReason.Busy, message: port == null ? 'no sync port attached' : 'too many sync sessions' })
-      await fs.close({ signal: AbortSignal.timeout(1000) })
-      return
+      return false
     }
     this.#serving++
     const signal = AbortSignal.any([AbortSignal.timeout(this.#cfg.roundTimeoutMs), this.#stopper.signal])
@@ -240,10 +330,7 @@ export class SyncService {
       } else if (msg.tag !== Tag.Done) {
         throw new UnknownTagError(`expected needs, got tag ${msg.tag}`)
       }
-      await fs.close({ signal })
-    } catch (err) {
-      this.#ctx.reject(err, 'sync serve', remotePeer)
-      fs.abort(err as Error)
+      return true
     } finally {
       this.#serving--
     }

@@ -16,7 +16,8 @@ const message: fc.Arbitrary<Message> = fc.oneof(
   fc.record({ tag: fc.constant(Tag.Summary), summary: bytes() }),
   fc.record({ tag: fc.constant(Tag.Needs), needs: bytes() }),
   fc.record({ tag: fc.constant(Tag.Chunk), chunk: bytes() }),
-  fc.record({ tag: fc.constant(Tag.Done) })
+  fc.record({ tag: fc.constant(Tag.Done) }),
+  fc.record({ tag: fc.constant(Tag.Again) })
 ) as fc.Arbitrary<Message>
 
 function normalise (v: unknown): unknown {

@@ -20,7 +20,8 @@ const bad: Array<[string, GossipInit]> = [
   ['sync.maxIntervalMs', { sync: { minIntervalMs: 5000, maxIntervalMs: 1000 } }],
   ['sync.maxIntervalMs', { sync: { maxIntervalMs: 2 ** 32 } }],
   ['sync.maxChunkBytes', { sync: { maxChunkBytes: 0 } }],
-  ['sync.auto', { sync: { auto: 'yes' as unknown as boolean } }]
+  ['sync.auto', { sync: { auto: 'yes' as unknown as boolean } }],
+  ['sync.idleTimeoutMs', { sync: { idleTimeoutMs: 0 } }]
 ]
 
 describe('createGossipNode options', () => {
