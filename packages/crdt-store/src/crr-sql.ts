@@ -90,8 +90,10 @@ export function triggersSql (t: CrrTable): string[] {
     const cond = c.affinity === 'TEXT' || c.affinity === 'BLOB' ? len : `(NEW.${q(c.name)} >= '' AND ${len})`
     return `WHEN ${cond} THEN RAISE(ABORT, ${lit(`${CELL_TOO_LARGE}: ${t.name}.${c.name} exceeds ${limit} bytes`)})`
   }
-  const sizeCheck = (cols: readonly [ColumnMeta, number][]): string => `CASE ${cols.map(([c, l]) => tooBig(c, l)).join(' ')} ELSE 1 END`
-  const rowSizeCheck = sizeCheck([...t.pks.map(p => [p, MAX_KEY_BYTES] as [ColumnMeta, number]), ...t.cols.map(c => [c, MAX_CELL_BYTES] as [ColumnMeta, number])])
+  const sizeCheck = (cols: readonly [ColumnMeta, number][]): string => cols.length === 0 ? '1' : `CASE ${cols.map(([c, l]) => tooBig(c, l)).join(' ')} ELSE 1 END`
+  // an INTEGER PRIMARY KEY is the rowid: always an integer, never oversized
+  const keyChecks = t.intPk ? [] : t.pks.map(p => [p, MAX_KEY_BYTES] as [ColumnMeta, number])
+  const rowSizeCheck = sizeCheck([...keyChecks, ...t.cols.map(c => [c, MAX_CELL_BYTES] as [ColumnMeta, number])])
   const sq = (fn: string, args: string, rec: 'NEW' | 'OLD'): string => {
     const pk = t.pks.map(p => `${rec}.${q(p.name)}`).join(', ')
     const call = (f: string): string => `${f}(${args}, ${tl}, ${pk})`

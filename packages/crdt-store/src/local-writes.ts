@@ -102,7 +102,7 @@ export function localWrites (
         for (const r of rows) for (const k in r) r[k] = looseValue(r[k]!)
         return { rowsAffected: rows.length, time: (performance.now() - t0) / 1000, lastInsertRowid: 0, rows }
       }
-      const info = args.length === 0 ? entry.stmt.run() : entry.stmt.run(args[0])
+      const info = entry.stmt.run(...args)
       return { rowsAffected: info.changes, time: (performance.now() - t0) / 1000, lastInsertRowid: info.lastInsertRowid }
     } catch (err) { throw sqlError(err, sql) }
   }
