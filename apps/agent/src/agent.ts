@@ -158,7 +158,6 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     let full = false
     for (const cs of changesets) {
       if (!g.broadcast(changesetKey(cs), encodeChangeset(cs))) full = true
-      metrics.gossipSent.inc()
     }
     if (full) await g.waitForCapacity({ signal: options?.signal ?? AbortSignal.timeout(10_000) }).catch(() => {})
   }
@@ -250,7 +249,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           guard,
           logger,
           onApplied: (fresh, key) => {
-            metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
+            metrics.changesetsApplied.inc({ source: 'sync', result: fresh ? 'new' : 'known' })
             // Already have it: a later broadcast of the same key must not be handed up again.
             g.markSeen(key)
           }

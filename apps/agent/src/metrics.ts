@@ -6,11 +6,12 @@ import { parseHostPort } from './config.ts'
 export interface AgentMetrics {
   registry: Registry
   changesCommitted: Counter<'source'>
-  changesetsApplied: Counter<'result'>
+  changesetsApplied: Counter<'source' | 'result'>
   gossipSent: Counter
   gossipReceived: Counter
   gossipDropped: Counter<'reason'>
   syncRounds: Counter<'result'>
+  syncSessionsReused: Counter
   gaps: Gauge
   /** Payloads waiting in gossip's broadcast queue. */
   gossipQueued: Gauge
@@ -31,10 +32,11 @@ export function createMetrics (init: { registry?: Registry; defaultMetrics?: boo
   return {
     registry,
     changesCommitted: new Counter({ name: 'patina_changes_committed_total', help: 'Transactions committed (local) or applied (remote) that changed rows', labelNames: ['source'], registers: [registry] }),
-    changesetsApplied: new Counter({ name: 'patina_changesets_applied_total', help: 'Changesets handed to the store from gossip or sync', labelNames: ['result'], registers: [registry] }),
-    gossipSent: new Counter({ name: 'patina_gossip_sent_total', help: 'Payloads broadcast by this node', registers: [registry] }),
+    changesetsApplied: new Counter({ name: 'patina_changesets_applied_total', help: 'Changesets handed to the store, by source (gossip, sync) and result (new, known, error)', labelNames: ['source', 'result'], registers: [registry] }),
+    gossipSent: new Counter({ name: 'patina_gossip_sent_total', help: 'Payload sends to peers by broadcast (one per peer per payload, this node\'s own and relayed)', registers: [registry] }),
     gossipReceived: new Counter({ name: 'patina_gossip_received_total', help: 'Payloads received by gossip', registers: [registry] }),
     gossipDropped: new Counter({ name: 'patina_gossip_dropped_total', help: 'Payloads dropped (malformed, rejected, partitioned)', labelNames: ['reason'], registers: [registry] }),
+    syncSessionsReused: new Counter({ name: 'patina_sync_sessions_reused_total', help: 'Sync sessions run on the kept stream of an earlier session with the same peer', registers: [registry] }),
     syncRounds: new Counter({ name: 'patina_sync_rounds_total', help: 'Anti-entropy sync rounds', labelNames: ['result'], registers: [registry] }),
     gaps,
     gossipQueued: new Gauge({ name: 'patina_gossip_queued', help: 'Payloads queued for (re-)broadcast', registers: [registry] }),

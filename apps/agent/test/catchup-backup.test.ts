@@ -1,7 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { createCluster, type Cluster } from '../../../tools/cluster/src/index.ts'
+import { createCluster, sumSamples, type Cluster } from '../../../tools/cluster/src/index.ts'
 import { runPatina } from './support/cli.ts'
 
 const SCHEMA = 'CREATE TABLE item (id INTEGER NOT NULL PRIMARY KEY, name TEXT, qty INTEGER NOT NULL DEFAULT 0);\n'
@@ -11,7 +11,7 @@ afterEach(async () => { await cluster?.destroy(); cluster = undefined })
 
 describe('catch-up and backup/restore', () => {
   it('a node started empty after 10k writes catches up; backup then restore on a fresh node joins and converges', async () => {
-    const c = cluster = await createCluster({ nodes: 4, schema: SCHEMA })
+    const c = cluster = await createCluster({ nodes: 4, schema: SCHEMA, metrics: true })
     await c.startNode(0)
     await c.startNode(1)
     // 10k writes: 500 transactions of 20 inserts, through both running nodes
@@ -26,6 +26,10 @@ describe('catch-up and backup/restore', () => {
     await c.startNode(2)
     expect(await c.waitConverged({ nodes: [0, 1, 2], timeoutMs: 90_000 })).toBe(hash01)
     expect((await c.content(2)).rows).toBe(10_000)
+    // all 500 versions came by anti-entropy (their broadcast was long over), none by gossip
+    const m2 = await c.metrics(2)
+    expect(sumSamples(m2, 'patina_changesets_applied_total', { source: 'sync', result: 'new' })).toBe(500)
+    expect(sumSamples(m2, 'patina_changesets_applied_total', { source: 'gossip' })).toBe(0)
 
     // backup through the running node 0, restore into node 3 (not running), start it
     const snapshot = join(c.baseDir, 'snapshot.db')

@@ -5,6 +5,7 @@ import { PartitionFilter } from '../src/adapters/partition.ts'
 import { encodeMemberMeta, decodeMemberMeta } from '../src/adapters/member-meta.ts'
 import { gossipMetricsAdapter } from '../src/adapters/gossip-metrics.ts'
 import { formatTable } from '../src/commands/output.ts'
+import { parsePrometheus, sumSamples } from '../../../tools/cluster/src/index.ts'
 
 describe('fatal SQLite errors', () => {
   it('finds disk-full, corrupt and I/O codes anywhere in the cause chain', () => {
@@ -54,6 +55,25 @@ describe('member metadata', () => {
   })
 })
 
+describe('harness metrics parsing', () => {
+  it('reads Prometheus text into samples and sums them by label', () => {
+    const text = [
+      '# HELP patina_changesets_applied_total x', '# TYPE patina_changesets_applied_total counter',
+      'patina_changesets_applied_total{source="sync",result="new"} 5',
+      'patina_changesets_applied_total{source="gossip",result="new"} 7',
+      'patina_changesets_applied_total{source="gossip",result="known"} 2',
+      'patina_sync_sessions_reused_total 3', 'garbage', ''
+    ].join('\n')
+    const m = parsePrometheus(text)
+    expect(m.size).toBe(4)
+    expect(sumSamples(m, 'patina_changesets_applied_total')).toBe(14)
+    expect(sumSamples(m, 'patina_changesets_applied_total', { source: 'gossip' })).toBe(9)
+    expect(sumSamples(m, 'patina_changesets_applied_total', { result: 'new' })).toBe(12)
+    expect(sumSamples(m, 'patina_sync_sessions_reused_total')).toBe(3)
+    expect(sumSamples(m, 'patina_sync_sessions_reused')).toBe(0)
+  })
+})
+
 describe('adapters', () => {
   it('maps gossip counters onto Prometheus metrics', async () => {
     const m = createMetrics()
@@ -61,10 +81,12 @@ describe('adapters', () => {
     hook.increment('gossip_payloads_sent', 3)
     hook.increment('gossip_payloads_dropped', 1, { reason: 'queue-full' })
     hook.increment('gossip_sync_rounds')
+    hook.increment('gossip_sync_sessions_reused', 2)
     const text = await m.registry.metrics()
     expect(text).toMatch(/patina_gossip_sent_total 3/)
     expect(text).toMatch(/patina_gossip_dropped_total\{reason="queue-full"\} 1/)
     expect(text).toMatch(/patina_sync_rounds_total\{result="ok"\} 1/)
+    expect(text).toMatch(/patina_sync_sessions_reused_total 2/)
   })
 
   it('formats human tables', () => {

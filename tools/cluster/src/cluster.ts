@@ -2,13 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { AGENT_NODE_FLAGS, SOURCE_NODE_FLAGS, agentLaunch } from '../../../apps/agent/bin/launch.mjs'
 import { admin } from './admin.ts'
 import { freePorts } from './free-port.ts'
-import { postJson } from './http-post.ts'
+import { getText, postJson } from './http-post.ts'
+import { parsePrometheus } from './prometheus.ts'
 import { waitFor } from './wait-for.ts'
-
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** Options of `createCluster`. */
 export interface ClusterInit {
@@ -24,7 +23,10 @@ export interface ClusterInit {
   swimPreset?: 'local' | 'lan' | 'wan'
   /** Anti-entropy interval bounds in ms (default 300–1000). */
   syncIntervalMs?: [number, number]
-  /** The agent entry (default: apps/agent/src/bin.ts of this repository). */
+  /**
+   * The agent entry, run as TypeScript source (default: this repository's agent, from its build when
+   * that is current, else from apps/agent/src/bin.ts; `PATINA_FROM_SOURCE=1` forces the sources).
+   */
   agentEntry?: string
   /** Node binary (default: the one running the harness). */
   nodeBinary?: string
@@ -37,6 +39,8 @@ export interface ClusterInit {
   extraToml?: string
   /** Time allowed for one node to start serving (default 30 s). */
   startTimeoutMs?: number
+  /** Serve Prometheus metrics on a free 127.0.0.1 port per node (read with `metrics(i)`). */
+  metrics?: boolean
 }
 
 /** One agent process of the cluster. */
@@ -52,6 +56,8 @@ export interface ClusterNode {
   readonly apiAddr: string
   /** `127.0.0.1:port` (UDP) of gossip. */
   readonly gossipAddr: string
+  /** `127.0.0.1:port` of the Prometheus endpoint, when the cluster was created with `metrics`. */
+  readonly metricsAddr: string | undefined
   /** Actor id (hex) and peer id, known once started. */
   actorId: string
   peerId: string
@@ -86,6 +92,11 @@ export interface Cluster {
   query(i: number, statement: unknown, options?: { signal?: AbortSignal }): Promise<unknown[][]>
   /** Sends an admin command to node `i`. */
   admin(i: number, command: unknown): Promise<unknown[]>
+  /**
+   * Node `i`'s Prometheus samples as `name{labels}` → value (the cluster must be created with
+   * `metrics`).
+   */
+  metrics(i: number, options?: { signal?: AbortSignal }): Promise<Map<string, number>>
   content(i: number): Promise<NodeContent>
   /** Waits until every running node has the same content hash and no gaps; resolves with the hash. */
   waitConverged(options?: { timeoutMs?: number; nodes?: readonly number[] }): Promise<string>
@@ -104,8 +115,9 @@ interface NodeState extends ClusterNode {
 export async function createCluster (init: ClusterInit): Promise<Cluster> {
   const ownDir = init.baseDir === undefined
   const baseDir = init.baseDir ?? mkdtempSync(join(tmpdir(), 'patina-cluster-'))
-  const [udp, tcp] = [await freePorts('udp', init.nodes), await freePorts('tcp', init.nodes)]
-  const entry = init.agentEntry ?? join(REPO_ROOT, 'apps/agent/src/bin.ts')
+  const [udp, tcp] = [await freePorts('udp', init.nodes), await freePorts('tcp', init.nodes * (init.metrics === true ? 2 : 1))]
+  // the agent's build when current, else its sources (an explicit entry is taken as a source file)
+  const launch = init.agentEntry !== undefined ? { entry: init.agentEntry, nodeArgs: SOURCE_NODE_FLAGS } : agentLaunch()
   const nodeBin = init.nodeBinary ?? process.execPath
   const schemaPath = join(baseDir, 'schema.sql')
   writeFileSync(schemaPath, init.schema ?? '')
@@ -123,6 +135,7 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
       logPath: join(dir, 'agent.log'),
       apiAddr: `127.0.0.1:${tcp[i] ?? 0}`,
       gossipAddr: `127.0.0.1:${udp[i] ?? 0}`,
+      metricsAddr: init.metrics === true ? `127.0.0.1:${tcp[init.nodes + i] ?? 0}` : undefined,
       actorId: '',
       peerId: '',
       child: undefined,
@@ -139,6 +152,7 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
       '[gossip]', `addr = ${JSON.stringify(n.gossipAddr)}`, `bootstrap = [${bootstrap}]`,
       '[admin]', `path = ${JSON.stringify(n.adminPath)}`,
       '[log]', 'format = "json"', 'colors = false',
+      ...(n.metricsAddr !== undefined ? ['[telemetry]', `prometheus.addr = ${JSON.stringify(n.metricsAddr)}`] : []),
       init.extraToml ?? ''
     ].join('\n') + '\n')
   }
@@ -159,7 +173,7 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
     const n = node(i)
     if (n.running) return
     const log = openSync(n.logPath, 'a')
-    const child = spawn(nodeBin, [...(init.nodeArgs ?? ['--max-semi-space-size=2']), '--conditions=@patina/source', '--disable-warning=ExperimentalWarning', entry, 'agent', '-c', n.configPath], { stdio: ['ignore', log, log], env, cwd: n.dir })
+    const child = spawn(nodeBin, [...(init.nodeArgs ?? AGENT_NODE_FLAGS), ...launch.nodeArgs, launch.entry, 'agent', '-c', n.configPath], { stdio: ['ignore', log, log], env, cwd: n.dir })
     closeSync(log)
     n.child = child
     n.exited = new Promise(resolve => { child.once('exit', code => { resolve(code) }) })
@@ -255,6 +269,11 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
       return rows
     },
     admin: async (i, command) => await admin(node(i).adminPath, command),
+    async metrics (i, options) {
+      const addr = node(i).metricsAddr
+      if (addr === undefined) throw new Error('the cluster was created without metrics')
+      return parsePrometheus(await getText(addr, '/metrics', options?.signal))
+    },
     content,
     async waitConverged (options) {
       const which = options?.nodes ?? nodes.filter(n => n.running).map(n => n.index)

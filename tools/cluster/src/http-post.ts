@@ -10,6 +10,25 @@ export interface PostResult {
 // must not spend the CPU of the system under test on connection set-up (or on fetch's streams).
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 
+/** GETs `http://addr/path` and returns the body; a status other than 200 throws. */
+export async function getText (addr: string, path: string, signal?: AbortSignal): Promise<string> {
+  const sep = addr.lastIndexOf(':')
+  return await new Promise<string>((resolve, reject) => {
+    const req = request({ host: addr.slice(0, sep), port: Number(addr.slice(sep + 1)), path, agent, ...(signal !== undefined ? { signal } : {}) }, res => {
+      const parts: Buffer[] = []
+      res.on('data', (b: Buffer) => parts.push(b))
+      res.on('end', () => {
+        const text = Buffer.concat(parts).toString('utf8')
+        if (res.statusCode === 200) resolve(text)
+        else reject(new Error(`GET ${path} on ${addr}: HTTP ${res.statusCode ?? 0}`))
+      })
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
 /** POSTs `body` as JSON to `http://addr/path` and reads the whole response. */
 export async function postJson (addr: string, path: string, body: unknown, signal?: AbortSignal): Promise<PostResult> {
   const sep = addr.lastIndexOf(':')

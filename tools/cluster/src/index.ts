@@ -10,3 +10,4 @@ export type { Cluster, ClusterInit, ClusterNode, NodeContent } from './cluster.t
 export { admin, HarnessAdminError } from './admin.ts'
 export { freePort, freePorts } from './free-port.ts'
 export { waitFor } from './wait-for.ts'
+export { parsePrometheus, sumSamples } from './prometheus.ts'

@@ -18,6 +18,7 @@ export function gossipMetricsAdapter (m: AgentMetrics): GossipMetricsHook {
         case 'gossip_admission_rejected': m.gossipDropped.inc({ reason: `admission:${labels?.reason ?? 'unknown'}` }, value); break
         case 'gossip_sync_rounds': m.syncRounds.inc({ result: 'ok' }, value); break
         case 'gossip_sync_errors': m.syncRounds.inc({ result: 'error' }, value); break
+        case 'gossip_sync_sessions_reused': m.syncSessionsReused.inc(value); break
         default: break
       }
     },

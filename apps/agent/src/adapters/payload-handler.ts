@@ -49,7 +49,7 @@ export function createPayloadHandler (init: PayloadHandlerInit): (items: readonl
       results = guard(() => store.applyBatch(decoded))
     } catch (err) {
       // SQLite itself failed (the guard stops the node when it is fatal): nothing was applied
-      metrics.changesetsApplied.inc({ result: 'error' }, decoded.length)
+      metrics.changesetsApplied.inc({ source: 'gossip', result: 'error' }, decoded.length)
       logger.warn({ err: (err as Error).message, name: (err as Error).name, items: decoded.length }, 'could not apply received changesets')
       return verdicts
     }
@@ -59,12 +59,12 @@ export function createPayloadHandler (init: PayloadHandlerInit): (items: readonl
       if (result instanceof Error) {
         // e.g. a table this node's schema lacks yet: the whole version is refused and stays a gap
         // that anti-entropy fills once the schema catches up.
-        metrics.changesetsApplied.inc({ result: 'error' })
+        metrics.changesetsApplied.inc({ source: 'gossip', result: 'error' })
         logger.warn({ err: result.message, name: result.name, key: items[i]!.meta.key }, 'could not apply a changeset')
         continue
       }
       const fresh = isNewHere(result)
-      metrics.changesetsApplied.inc({ result: fresh ? 'new' : 'known' })
+      metrics.changesetsApplied.inc({ source: 'gossip', result: fresh ? 'new' : 'known' })
       verdicts[i] = fresh
       if (fresh) {
         const lag = Math.max(0, (now - ntp64ToMs(decoded[k]!.ts)) / 1000)

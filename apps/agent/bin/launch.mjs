@@ -1,0 +1,50 @@
+// How to start the agent: from its compiled build (`npm run build`, or `tsc -b` as `npm test` runs
+// it) when that build is current, else from its TypeScript sources through Node's type stripping.
+// The build starts faster and needs ~25 MiB less memory per process (no type-stripping compiler
+// kept loaded); the sources need no build step. A build older than any source file it came from is
+// never used, so an edit is never run stale.
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+
+// the agent and every workspace package it loads
+const PACKAGES = ['packages/crdt-store', 'packages/swim-membership', 'packages/quic-gossip', 'packages/api-server', 'apps/agent']
+
+/** Node flags every agent process gets: a small young generation keeps peak RSS under load low. */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2']
+
+/** Node flags that run the TypeScript sources. */
+export const SOURCE_NODE_FLAGS = ['--conditions=@patina/source', '--disable-warning=ExperimentalWarning']
+
+function newestMtime (dir) {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+/** True when every package's build exists and is newer than all of its sources. */
+export function buildIsCurrent (root = ROOT) {
+  for (const pkg of PACKAGES) {
+    const info = join(root, pkg, 'dist/tsconfig.tsbuildinfo')
+    if (!existsSync(info) || !existsSync(join(root, pkg, 'dist/index.js'))) return false
+    const built = statSync(info).mtimeMs
+    if (newestMtime(join(root, pkg, 'src')) > built || statSync(join(root, pkg, 'package.json')).mtimeMs > built) return false
+  }
+  return true
+}
+
+/**
+ * The entry file and node flags to run the agent with. `PATINA_FROM_SOURCE=1` forces the sources.
+ * @returns {{ entry: string, nodeArgs: string[], fromSource: boolean }}
+ */
+export function agentLaunch (env = process.env) {
+  if (env.PATINA_FROM_SOURCE !== '1' && buildIsCurrent()) {
+    return { entry: join(ROOT, 'apps/agent/dist/bin.js'), nodeArgs: [], fromSource: false }
+  }
+  return { entry: join(ROOT, 'apps/agent/src/bin.ts'), nodeArgs: SOURCE_NODE_FLAGS, fromSource: true }
+}
