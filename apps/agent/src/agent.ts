@@ -22,10 +22,13 @@ import { memberList, gossipPeers, type AgentMember } from './adapters/membership
 import { createPayloadHandler } from './adapters/payload-handler.ts'
 import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
 import { createApiStore } from './adapters/api-store.ts'
-import { createSyncPort, changesetKey } from './adapters/sync-port.ts'
+import { createSyncPort, changesetKey, type SyncPortBytes } from './adapters/sync-port.ts'
 
 /** Broadcast budget multiplier λ of the agent's gossip (see the comment where it is used). */
 const BROADCAST_LAMBDA = 2
+
+/** Anti-entropy asks only for versions announced at least this long ago (see AgedHeads). */
+const SYNC_GRACE_MS = 500
 
 export type { AgentMember }
 
@@ -131,6 +134,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
   type Gossip = Awaited<ReturnType<typeof createGossipNode>>
   type Swim = ReturnType<typeof createSwim>
   let gossip: Gossip | undefined
+  let syncPort: SyncPortBytes | undefined
   let swim: Swim | undefined
   const services: Array<{ name: string; stop: () => Promise<void> }> = []
 
@@ -244,16 +248,18 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         // Handlers first, so nothing that arrives right after listening starts is missed.
         const g = gossip
         g.onPayloads(onPayload)
-        g.attachSync(createSyncPort({
+        syncPort = createSyncPort({
           store,
           guard,
           logger,
+          graceMs: SYNC_GRACE_MS,
           onApplied: (fresh, key) => {
             metrics.changesetsApplied.inc({ source: 'sync', result: fresh ? 'new' : 'known' })
             // Already have it: a later broadcast of the same key must not be handed up again.
             g.markSeen(key)
           }
-        }))
+        })
+        g.attachSync(syncPort)
         await listening_('gossip.addr', config.gossip.addr, async () => { await gossip?.start(signal !== undefined ? { signal } : {}) })
         const gossipAddrs = gossip.multiaddrs
         const apiAddrPlaceholder = config.api.addr[0]
@@ -410,8 +416,10 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     syncStatus: () => guard(() => store.syncStatus()),
     reload,
     async syncNow (options) {
-      if (gossip === undefined) throw new Error('agent is not started')
-      return await gossip.syncNow(options)
+      const g = gossip
+      if (g === undefined || syncPort === undefined) throw new Error('agent is not started')
+      // asked for by an operator: fetch everything peers hold, however recent
+      return await syncPort.eager(async () => await g.syncNow(options))
     },
     partition (peers) {
       partition.block(peers)

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { openStore, decodeNeeds } from '@patina/crdt-store'
 import { createSyncPort } from '../src/adapters/sync-port.ts'
+import { AgedHeads, clipSummary } from '../src/adapters/aged-heads.ts'
 import { createLogger } from '../src/logger.ts'
 
 const SCHEMA = 'CREATE TABLE t (id INTEGER NOT NULL PRIMARY KEY, v TEXT);'
@@ -44,5 +45,63 @@ describe('sync port adapter over real stores', () => {
     expect(c.gapCount()).toBe(0)
     expect(() => portC.apply(new Uint8Array([0, 0, 0, 9, 1]))).toThrow(/truncated/)
     for (const s of [a, b, c]) s.close()
+  })
+
+  it('with a grace period, asks only for versions announced at least that long ago', async () => {
+    const a = store()
+    const c = store()
+    const write = (n: number): void => { for (let i = 0; i < n; i++) a.transaction([{ sql: 'INSERT INTO t VALUES (?, ?)', params: [a.summary().actors[0]?.head ?? 0, 'x'] }]) }
+    write(10)
+    let t = 1000
+    const portA = createSyncPort({ store: a, guard: fn => fn(), logger })
+    const portC = createSyncPort({ store: c, guard: fn => fn(), logger, graceMs: 500, now: () => t })
+    const pull = (): number[] => {
+      const needs = portC.needs([{ peer: 'A', summary: portA.summary() }])
+      const versions: number[] = []
+      for (const n of needs) for (const x of decodeNeeds(n.needs).actors) for (const [from, to] of x.full) for (let v = from; v <= to; v++) versions.push(v)
+      for (const n of needs) for (const ch of portA.serve(n.needs)) portC.apply(ch)
+      return versions
+    }
+    // first seen now: left to broadcast
+    expect(pull()).toEqual([])
+    write(5)
+    t = 1400
+    expect(pull()).toEqual([])
+    // 1..10 were announced 500 ms ago; 11..15 only 100 ms ago
+    t = 1500
+    expect(pull()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    t = 1900
+    expect(pull()).toEqual([11, 12, 13, 14, 15])
+    // a manual sync asks for everything at once
+    write(3)
+    let eagerNeeds: number[] = []
+    await portC.eager(async () => { eagerNeeds = pull() })
+    expect(eagerNeeds).toEqual([16, 17, 18])
+    expect(c.gapCount()).toBe(0)
+    for (const s of [a, c]) s.close()
+  })
+})
+
+describe('aged heads', () => {
+  it('reports the best head seen at least the grace period ago, and forgets older ones', () => {
+    const h = new AgedHeads(100)
+    expect(h.aged('x', 0)).toBe(0)
+    h.observe('x', 5, 0)
+    h.observe('x', 3, 10) // a lower head later changes nothing
+    h.observe('x', 9, 50)
+    expect(h.aged('x', 99)).toBe(0)
+    expect(h.aged('x', 100)).toBe(5)
+    expect(h.aged('x', 149)).toBe(5)
+    expect(h.aged('x', 150)).toBe(9)
+    h.observe('x', 12, 400)
+    expect(h.aged('x', 450)).toBe(9)
+    expect(h.aged('y', 450)).toBe(0)
+  })
+
+  it('clips a summary to a head, with its gaps and partial versions', () => {
+    const actor = new Uint8Array(16)
+    const s = { actor, head: 20, gaps: [[3, 4], [8, 12], [15, 16]] as [number, number][], partials: [{ version: 9, seqs: [[0, 1]] as [number, number][], lastSeq: 5 }, { version: 16, seqs: [[0, 0]] as [number, number][], lastSeq: 2 }] }
+    expect(clipSummary(s, 25)).toBe(s)
+    expect(clipSummary(s, 10)).toEqual({ actor, head: 10, gaps: [[3, 4], [8, 10]], partials: [s.partials[0]] })
   })
 })

@@ -1,6 +1,7 @@
 import { encodeChangeset, decodeChangeset, encodeSummary, decodeSummary, encodeNeeds, decodeNeeds } from '@patina/crdt-store'
 import type { ApplyResult, Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
 import type { Logger } from 'pino'
+import { AgedHeads, clipSummary } from './aged-heads.ts'
 
 /** The sync port quic-gossip drives (opaque bytes). */
 export interface SyncPortBytes {
@@ -8,6 +9,8 @@ export interface SyncPortBytes {
   needs(remotes: Array<{ peer: string; summary: Uint8Array }>): Array<{ peer: string; needs: Uint8Array }>
   serve(needs: Uint8Array, options?: { signal?: AbortSignal }): Iterable<Uint8Array>
   apply(chunk: Uint8Array): void
+  /** Runs `round` with the grace period off, so it asks for everything peers hold (a manual sync). */
+  eager<T>(round: () => Promise<T>): Promise<T>
 }
 
 /** Options of the sync port adapter. */
@@ -19,6 +22,13 @@ export interface SyncPortInit {
   onApplied?: (fresh: boolean, key: string) => void
   /** Target bytes of changesets per sync chunk (default 256 KiB). */
   chunkBytes?: number
+  /**
+   * Ask only for versions some peer announced at least this long ago (default 0: everything); the
+   * newer ones are most likely still arriving by broadcast. See {@link AgedHeads}.
+   */
+  graceMs?: number
+  /** Clock for the grace period (default `performance.now`). */
+  now?: () => number
 }
 
 /**
@@ -29,7 +39,14 @@ export interface SyncPortInit {
 export function createSyncPort (init: SyncPortInit): SyncPortBytes {
   const { store, guard } = init
   const chunkBytes = init.chunkBytes ?? 256 * 1024
+  const aged = new AgedHeads(init.graceMs ?? 0)
+  const now = init.now ?? (() => performance.now())
+  let eager = 0
   return {
+    async eager (round) {
+      eager++
+      try { return await round() } finally { eager-- }
+    },
     summary () {
       return encodeSummary(guard(() => store.summary()))
     },
@@ -51,9 +68,18 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
           if (cur === undefined || a.head > cur.head) best.set(key, { peer, head: a.head })
         }
       }
+      const t = now()
+      for (const [key, b] of best) aged.observe(key, b.head, t)
       const out: Array<{ peer: string; needs: Uint8Array }> = []
       for (const { peer, summary } of decoded) {
-        const own: SyncSummary = { ...summary, actors: summary.actors.filter(a => best.get(Buffer.from(a.actor).toString('hex'))?.peer === peer) }
+        const actors: SyncSummary['actors'] = []
+        for (const a of summary.actors) {
+          const key = Buffer.from(a.actor).toString('hex')
+          if (best.get(key)?.peer !== peer) continue
+          const head = eager > 0 ? a.head : aged.aged(key, t)
+          if (head > 0) actors.push(clipSummary(a, head))
+        }
+        const own: SyncSummary = { ...summary, actors }
         const needs = guard(() => store.needs(own))
         if (needs.actors.length > 0) out.push({ peer, needs: encodeNeeds(needs) })
       }
