@@ -63,9 +63,17 @@ try {
   // shared machine, and what sets the write rate a given number of cores can carry
   const cpuPerWrite = cpuAfter.reduce((t, c, i) => t + c - cpuBefore[i]!, 0) / Math.max(1, sent)
   const rss = await Promise.all(cluster.nodes.map(async n => await peakRssMiB(n.pid)))
+  const samples = await Promise.all(cluster.nodes.map(async n => await cluster.metrics(n.index)))
+  await new Promise(resolve => setTimeout(resolve, 2000))
+  // what ten warmed-up agents cost doing nothing (SWIM, sync rounds, QUIC keep-alives): 5 s idle,
+  // 2 s after the load's last effects
+  const idleFrom = await Promise.all(cluster.nodes.map(async n => await cpuMs(n.pid)))
+  const idleT0 = performance.now()
+  await new Promise(resolve => setTimeout(resolve, 5000))
+  const idleTo = await Promise.all(cluster.nodes.map(async n => await cpuMs(n.pid)))
+  const idleCores = idleTo.reduce((t, c, i) => t + c - idleFrom[i]!, 0) / (performance.now() - idleT0)
   // how changesets arrived (new = taught the node something): sync should only repair what
   // broadcast missed, and every duplicate costs a decode and a bookkeeping check
-  const samples = await Promise.all(cluster.nodes.map(async n => await cluster.metrics(n.index)))
   const delta = (name: string, labels: Record<string, string> = {}): number =>
     samples.reduce((t, m, i) => t + sumSamples(m, name, labels) - sumSamples(samplesBefore[i]!, name, labels), 0)
   const applied = (source: string, result: string): number => delta('patina_changesets_applied_total', { source, result })
@@ -76,6 +84,7 @@ try {
   }
   report('cluster-convergence', 'writes_per_s', sent / SECONDS, 'writes/s', RATE, { nodes: NODES, failed, skipped, write_p99_ms: Number(quantile(latencies, 0.99).toFixed(1)) })
   report('cluster-convergence', 'agent_cpu_ms_per_write', cpuPerWrite, 'ms', null, { nodes: NODES, load_generator_cpu_ms_per_write: Number(loadCpuPerWrite.toFixed(3)), cores: availableParallelism() })
+  report('cluster-convergence', 'idle_cores', idleCores, 'cores', null, { nodes: NODES })
   report('cluster-convergence', 'converge_after_load_ms', convergeMs, 'ms', SYNC_MAX_MS, { target: 2000 })
   // baseline: what every node had to learn from the others
   report('cluster-convergence', 'changesets_new_by_sync', applied('sync', 'new'), 'changesets', sent * (NODES - 1), {
