@@ -12,8 +12,14 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 // the agent and every workspace package it loads
 const PACKAGES = ['packages/crdt-store', 'packages/swim-membership', 'packages/quic-gossip', 'packages/api-server', 'apps/agent']
 
-/** Node flags every agent process gets: a small young generation keeps peak RSS under load low. */
-export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2']
+/**
+ * Node flags every agent process gets. A small young generation keeps peak RSS under load low, and so
+ * does letting the old generation grow by at most 30% between full collections: with V8's own
+ * heuristic a saturated process (whose collections finish late) sometimes doubled its heap with
+ * garbage. Measured with ten agents at ~930 writes/s on two cores: worst agent's peak RSS 145–149 MiB
+ * against 155–208 MiB, for about 1–3% of throughput (within the run-to-run noise).
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=2', '--heap-growing-percent=30']
 
 /** Node flags that run the TypeScript sources. */
 export const SOURCE_NODE_FLAGS = ['--conditions=@patina/source', '--disable-warning=ExperimentalWarning']

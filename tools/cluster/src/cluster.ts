@@ -31,8 +31,9 @@ export interface ClusterInit {
   /** Node binary (default: the one running the harness). */
   nodeBinary?: string
   /**
-   * Extra node flags for every agent (default `--max-semi-space-size=2`: a small young generation keeps
-   * an agent's peak RSS under load below 200 MiB at little CPU cost).
+   * Node flags for every agent, instead of the launchers' own (`AGENT_NODE_FLAGS` of
+   * apps/agent/bin/launch.mjs: a small young generation and slow old-generation growth, which keep
+   * an agent's peak RSS under load near 150 MiB).
    */
   nodeArgs?: string[]
   /** Extra TOML appended to every node's config. */
