@@ -3,14 +3,17 @@
 // The build starts faster and needs ~25 MiB less memory per process (no type-stripping compiler
 // kept loaded); the sources need no build step. A build older than any source file it came from is
 // never used, so an edit is never run stale.
-import { existsSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
-// the agent and every workspace package it loads
-const PACKAGES = ['packages/crdt-store', 'packages/swim-membership', 'packages/quic-gossip', 'packages/api-server', 'apps/agent']
+/** The agent and every workspace package it loads: its tsconfig's project references. */
+function packagesOf (root) {
+  const refs = JSON.parse(readFileSync(join(root, 'apps/agent/tsconfig.json'), 'utf8')).references ?? []
+  return ['apps/agent', ...refs.map((r) => relative(root, join(root, 'apps/agent', r.path)))]
+}
 
 /**
  * Node flags every agent process gets. A small young generation keeps peak RSS under load low, and so
@@ -28,20 +31,31 @@ function newestMtime (dir) {
   let newest = 0
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name)
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs)
+    // lstat: a dangling link (an editor's lock file) has a time too
+    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : lstatSync(p).mtimeMs)
   }
   return newest
 }
 
-/** True when every package's build exists and is newer than all of its sources. */
+/**
+ * True when every package's build exists and is newer than all of its sources, its package.json and
+ * the compiler settings. Anything unreadable counts as "not current" (the sources then run).
+ */
 export function buildIsCurrent (root = ROOT) {
-  for (const pkg of PACKAGES) {
-    const info = join(root, pkg, 'dist/tsconfig.tsbuildinfo')
-    if (!existsSync(info) || !existsSync(join(root, pkg, 'dist/index.js'))) return false
-    const built = statSync(info).mtimeMs
-    if (newestMtime(join(root, pkg, 'src')) > built || statSync(join(root, pkg, 'package.json')).mtimeMs > built) return false
+  try {
+    const settings = statSync(join(root, 'tsconfig.base.json')).mtimeMs
+    for (const pkg of packagesOf(root)) {
+      const info = join(root, pkg, 'dist/tsconfig.tsbuildinfo')
+      if (!existsSync(info) || !existsSync(join(root, pkg, 'dist/index.js'))) return false
+      const built = statSync(info).mtimeMs
+      const inputs = Math.max(newestMtime(join(root, pkg, 'src')), settings,
+        statSync(join(root, pkg, 'package.json')).mtimeMs, statSync(join(root, pkg, 'tsconfig.json')).mtimeMs)
+      if (inputs > built) return false
+    }
+    return true
+  } catch {
+    return false
   }
-  return true
 }
 
 /**

@@ -62,21 +62,25 @@ describe('sync port adapter over real stores', () => {
       for (const n of needs) for (const ch of portA.serve(n.needs)) portC.apply(ch)
       return versions
     }
-    // first seen now: left to broadcast
-    expect(pull()).toEqual([])
+    // an actor seen for the first time is asked for in full (nothing of it can be in flight yet)
+    expect(pull()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
     write(5)
+    t = 1100
+    // 11..15 announced just now: left to broadcast
+    expect(pull()).toEqual([])
+    write(2)
     t = 1400
     expect(pull()).toEqual([])
-    // 1..10 were announced 500 ms ago; 11..15 only 100 ms ago
-    t = 1500
-    expect(pull()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
-    t = 1900
+    // 11..15 were announced 500 ms ago; 16..17 only 200 ms ago
+    t = 1600
     expect(pull()).toEqual([11, 12, 13, 14, 15])
+    t = 1900
+    expect(pull()).toEqual([16, 17])
     // a manual sync asks for everything at once
     write(3)
     let eagerNeeds: number[] = []
     await portC.eager(async () => { eagerNeeds = pull() })
-    expect(eagerNeeds).toEqual([16, 17, 18])
+    expect(eagerNeeds).toEqual([18, 19, 20])
     expect(c.gapCount()).toBe(0)
     for (const s of [a, c]) s.close()
   })
@@ -87,6 +91,7 @@ describe('aged heads', () => {
     const h = new AgedHeads(100)
     expect(h.aged('x', 0)).toBe(0)
     h.observe('x', 5, 0)
+    expect(h.aged('x', 0)).toBe(5) // first seen just now: all of it
     h.observe('x', 3, 10) // a lower head later changes nothing
     h.observe('x', 9, 50)
     expect(h.aged('x', 99)).toBe(0)

@@ -42,6 +42,9 @@ export interface SyncInit {
 // Streams kept for reuse at most (client side; one per peer, least recently used closed first).
 const MAX_PARKED = 64
 
+// Streams waiting for a next session at most (server side; one per peer, oldest closed first).
+const MAX_IDLE_SERVED = 256
+
 /** Anti-entropy over {@link SYNC_PROTOCOL}. */
 export class SyncService {
   readonly #ctx: NodeContext
@@ -54,8 +57,14 @@ export class SyncService {
   #running = false
   #stopper = new AbortController()
   readonly #lastSync = new Map<string, number>()
+  // Streams a finished session handed to #park (kept or closing cleanly): the round leaves them be.
+  readonly #released = new WeakSet<FramedStream>()
   // Streams whose last session ended cleanly, by peer, with the time they were parked.
   readonly #parked = new Map<string, { admitted: AdmittedStream, at: number }>()
+  // Server side: the one stream per peer waiting for its next session, and streams we closed
+  // because a newer one replaced them.
+  readonly #idleServed = new Map<string, FramedStream>()
+  readonly #superseded = new WeakSet<FramedStream>()
 
   constructor (ctx: NodeContext, peers: PeerTable, cfg: Required<SyncInit>) {
     this.#ctx = ctx
@@ -82,18 +91,25 @@ export class SyncService {
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#round?.catch(() => {})
-    for (const { admitted } of this.#parked.values()) admitted.fs.abort(new Error('sync stopped'))
+    for (const { admitted } of this.#parked.values()) void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
     this.#parked.clear()
   }
 
-  /** Keep a stream whose session ended cleanly for the next session with that peer. */
+  /** Keep a stream whose session ended cleanly for the next session with that peer (or close it). */
   #park (admitted: AdmittedStream): void {
+    this.#released.add(admitted.fs)
     if (!this.#running || admitted.fs.ended) {
       void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
       return
     }
     this.#parked.delete(admitted.remotePeer)
     this.#parked.set(admitted.remotePeer, { admitted, at: performance.now() })
+    // the peer ends it while parked (its idle timeout, shutdown): close our side too, at once
+    admitted.fs.stream.addEventListener('remoteCloseWrite', () => {
+      if (this.#parked.get(admitted.remotePeer)?.admitted !== admitted) return
+      this.#parked.delete(admitted.remotePeer)
+      void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+    }, { once: true })
     if (this.#parked.size > MAX_PARKED) {
       const [peer, oldest] = this.#parked.entries().next().value!
       this.#parked.delete(peer)
@@ -106,8 +122,11 @@ export class SyncService {
     const p = this.#parked.get(peer)
     if (p == null) return undefined
     this.#parked.delete(peer)
-    if (!p.admitted.fs.ended && performance.now() - p.at < this.#cfg.idleTimeoutMs) return p.admitted
-    p.admitted.fs.abort(new Error('parked sync stream went stale'))
+    // stale a little before the peer's own idle timeout, so Again rarely crosses its close
+    const fresh = performance.now() - p.at < this.#cfg.idleTimeoutMs - Math.min(this.#cfg.readTimeoutMs, this.#cfg.idleTimeoutMs / 2)
+    this.#released.delete(p.admitted.fs)
+    if (!p.admitted.fs.ended && fresh) return p.admitted
+    void p.admitted.fs.close({ signal: AbortSignal.timeout(1000) })
     return undefined
   }
 
@@ -154,7 +173,7 @@ export class SyncService {
       }))
     } finally {
       for (const s of open) {
-        if (!s.admitted.fs.closed && this.#parked.get(s.admitted.remotePeer)?.admitted !== s.admitted) s.admitted.fs.abort(new Error('sync round ended'))
+        if (!s.admitted.fs.closed && !this.#released.has(s.admitted.fs)) s.admitted.fs.abort(new Error('sync round ended'))
       }
     }
     report.durationMs = performance.now() - started
@@ -191,25 +210,8 @@ export class SyncService {
     if (target == null) return undefined
     let admitted = this.#unpark(peer)
     if (admitted != null) {
-      // the peer may have closed it meanwhile (idle timeout, restart): then open a fresh one
-      try {
-        admitted.fs.send({ tag: Tag.Again })
-        const msg = await admitted.fs.next({ signal, timeoutMs: this.#cfg.readTimeoutMs })
-        if (msg?.tag === Tag.Summary) {
-          this.#ctx.stats.inc('syncSessionsReused')
-          return { admitted, summary: msg.summary }
-        }
-        if (msg?.tag === Tag.Reject) throw new SyncRejectedError(`peer refused sync: ${msg.message}`)
-        admitted.fs.abort(new Error('parked sync stream was closed by the peer'))
-      } catch (err) {
-        admitted.fs.abort(err as Error)
-        if ((err as Error).name === 'SyncRejectedError' || signal.aborted) {
-          report.errors++
-          this.#ctx.stats.inc('syncErrors')
-          this.#ctx.log.debug({ peer }, (err as Error).message)
-          return undefined
-        }
-      }
+      const reused = await this.#resume(admitted, signal, report)
+      if (reused !== 'closed') return reused
       admitted = undefined
     }
     try {
@@ -224,6 +226,37 @@ export class SyncService {
       if ((err as Error).name === 'SyncRejectedError') this.#ctx.log.debug({ peer }, (err as Error).message)
       else this.#ctx.reject(err, 'sync open', peer)
       admitted?.fs.abort(err as Error)
+      return undefined
+    }
+  }
+
+  /**
+   * Start another session on a parked stream. `'closed'` when the peer had closed it meanwhile (idle
+   * timeout, restart: open a fresh one); a refusal or bad frames fail the session as on a new stream.
+   */
+  async #resume (admitted: AdmittedStream, signal: AbortSignal, report: SyncRoundReport): Promise<{ admitted: AdmittedStream, summary: Uint8Array } | undefined | 'closed'> {
+    const { fs, remotePeer } = admitted
+    try {
+      fs.send({ tag: Tag.Again })
+      const msg = await fs.next({ signal, timeoutMs: this.#cfg.readTimeoutMs })
+      if (msg == null) {
+        fs.abort(new Error('parked sync stream was closed by the peer'))
+        return 'closed'
+      }
+      if (msg.tag === Tag.Reject) throw new SyncRejectedError(`peer refused sync: ${msg.message}`)
+      if (msg.tag !== Tag.Summary) throw new UnknownTagError(`expected a summary, got tag ${msg.tag}`)
+      this.#ctx.stats.inc('syncSessionsReused')
+      return { admitted, summary: msg.summary }
+    } catch (err) {
+      const name = (err as Error).name
+      // the stream was reset under us (not by bad frames or silence): the peer let it go
+      const reset = fs.ended && !signal.aborted && !REJECTED_ON_RESUME.has(name)
+      fs.abort(err as Error)
+      if (reset) return 'closed'
+      report.errors++
+      this.#ctx.stats.inc('syncErrors')
+      if (name === 'SyncRejectedError') this.#ctx.log.debug({ peer: remotePeer }, (err as Error).message)
+      else this.#ctx.reject(err, 'sync resume', remotePeer)
       return undefined
     }
   }
@@ -285,7 +318,7 @@ export class SyncService {
     const { fs, remotePeer } = admitted
     try {
       while (await this.#serveSession(fs)) {
-        const msg = await this.#awaitAgain(fs)
+        const msg = await this.#awaitAgain(fs, remotePeer)
         if (msg == null) break
         if (msg.tag !== Tag.Again) throw new UnknownTagError(`expected another session or the end, got tag ${msg.tag}`)
       }
@@ -296,14 +329,29 @@ export class SyncService {
     }
   }
 
-  // The client's next move on a stream at rest: null when it closes the stream, goes quiet for
-  // idleTimeoutMs, or we stop (malformed frames still throw).
-  async #awaitAgain (fs: FramedStream): Promise<Message | null> {
+  // The client's next move on a stream at rest: null when it closes the stream, stays quiet for
+  // idleTimeoutMs, opens a newer stream (one waits per peer), or we stop. Bad frames still throw.
+  async #awaitAgain (fs: FramedStream, peer: string): Promise<Message | null> {
+    const older = this.#idleServed.get(peer)
+    if (older != null && older !== fs) {
+      this.#superseded.add(older)
+      older.abort(new Error('superseded by a newer sync stream from the same peer'))
+    }
+    this.#idleServed.set(peer, fs)
+    if (this.#idleServed.size > MAX_IDLE_SERVED) {
+      const [oldestPeer, oldest] = this.#idleServed.entries().next().value!
+      this.#idleServed.delete(oldestPeer)
+      this.#superseded.add(oldest)
+      oldest.abort(new Error('too many idle sync streams'))
+    }
+    const idle = AbortSignal.timeout(this.#cfg.idleTimeoutMs)
     try {
-      return await fs.next({ signal: this.#stopper.signal, timeoutMs: this.#cfg.idleTimeoutMs })
+      return await fs.next({ signal: AbortSignal.any([this.#stopper.signal, idle]) })
     } catch (err) {
-      if ((err as Error).name === 'StreamTimeoutError' || this.#stopper.signal.aborted) return null
+      if (idle.aborted || this.#stopper.signal.aborted || this.#superseded.has(fs)) return null
       throw err
+    } finally {
+      if (this.#idleServed.get(peer) === fs) this.#idleServed.delete(peer)
     }
   }
 
@@ -345,6 +393,9 @@ function storeRejected (err: unknown, what: string): Error {
 }
 
 const FRAME_INPUT_ERRORS = new Set(['MalformedFrameError', 'FrameTooLargeError', 'UnknownTagError'])
+
+// Failures of a resumed session that are the peer's doing, not a stream it closed.
+const REJECTED_ON_RESUME = new Set([...FRAME_INPUT_ERRORS, 'StreamTimeoutError', 'SyncRejectedError'])
 
 // The store's chunks, with its errors (e.g. unreadable needs) marked as rejected peer input.
 async function * servedChunks (port: SyncPort, needs: Uint8Array, signal: AbortSignal): AsyncIterable<Uint8Array> {

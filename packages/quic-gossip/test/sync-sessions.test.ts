@@ -4,7 +4,7 @@ import { SYNC_PROTOCOL, Tag, createGossipNode } from '../src/index.ts'
 import type { GossipInit } from '../src/index.ts'
 import { FramedStream } from '../src/framed-stream.ts'
 import { dialerHandshake } from '../src/handshake.ts'
-import { startMember, stopCluster, waitFor } from '../src/testing/index.ts'
+import { MemoryVersionStore, startMember, stopCluster, waitFor } from '../src/testing/index.ts'
 import type { ClusterMember } from '../src/testing/index.ts'
 
 let running: ClusterMember[] = []
@@ -83,5 +83,55 @@ describe('sync sessions on a kept stream', () => {
     fs.send({ tag: Tag.Needs, needs: new Uint8Array([1]) })
     await waitFor(() => server.node.stats().framesRejected === 1, { message: 'the stray frame was not rejected' })
     await waitFor(() => syncStreams(server, 'inbound') === 0, { message: 'the server kept the stream' })
+  })
+
+  it('a busy server refuses Again like a new session, and serves it once free', async () => {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => { release = resolve })
+    class SlowStore extends MemoryVersionStore {
+      async * serveSlowly (needs: Uint8Array): AsyncIterable<Uint8Array> {
+        await gate
+        yield * super.serve(needs)
+      }
+    }
+    const server = await startMember(factory, { sync: { maxConcurrentServed: 1 } })
+    const slow = new SlowStore()
+    server.node.attachSync({ summary: () => slow.summary(), needs: (r) => slow.needs(r), serve: (n) => slow.serveSlowly(n), apply: (c) => { slow.apply(c) } })
+    const a = await startMember(factory)
+    const b = await startMember(factory)
+    running.push(server, a, b)
+    for (const m of [a, b]) m.node.setMembers([{ addr: server.node.multiaddrs[0] ?? '', peerId: server.node.peerId }])
+    // a parks a stream after a quiet session; then b's session holds the only slot
+    expect((await a.node.syncNow()).peersSynced).toBe(1)
+    slow.write(new Uint8Array([1]))
+    const held = b.node.syncNow()
+    await waitFor(() => b.node.stats().bytesReceived > 0 && server.node.stats().syncChunksServed === 0)
+    await waitFor(async () => (await a.node.syncNow()).errors === 1 && server.node.stats().syncBusy > 0, { message: 'Again was not refused while busy' })
+    release()
+    expect((await held).chunks).toBe(1)
+    // the refused stream is gone; the next session opens a fresh one and is served
+    const r = await a.node.syncNow()
+    expect(r).toMatchObject({ peersSynced: 1, errors: 0 })
+    expect(a.store.size).toBe(1)
+  })
+
+  it('the server keeps one idle stream per peer: a newer one closes the older', async () => {
+    const server = await startMember(factory)
+    const peer = await startMember(factory)
+    running.push(server, peer)
+    const session = async (): Promise<FramedStream> => {
+      const s = await peer.node.libp2p.dialProtocol(multiaddr(server.node.multiaddrs[0] ?? ''), SYNC_PROTOCOL)
+      const fs = new FramedStream(s, { maxFrameBytes: 1 << 20 })
+      await dialerHandshake(fs, SYNC_PROTOCOL, server.node.peerId, { clusterId: 0, localPeerId: peer.node.peerId, localAddr: '/ip4/127.0.0.1/udp/1/quic-v1', timeoutMs: 2000 })
+      expect((await fs.next({ timeoutMs: 2000 }))?.tag).toBe(Tag.Summary)
+      fs.send({ tag: Tag.Done })
+      return fs
+    }
+    const first = await session()
+    await waitFor(() => syncStreams(server, 'inbound') === 1)
+    await session()
+    await waitFor(() => syncStreams(server, 'inbound') === 1, { message: 'the older idle stream was kept' })
+    await waitFor(() => first.ended, { message: 'the older stream was not closed' })
+    expect(server.node.stats().framesRejected).toBe(0)
   })
 })

@@ -5,7 +5,10 @@ import type { ActorSummary } from '@patina/crdt-store'
  * repair what broadcast lost, not to race it: under load a version announced a moment ago is almost
  * always still on its way by broadcast, and fetching it by sync as well costs a read, an encode and
  * a duplicate apply. So sync asks only for versions some peer already announced at least `graceMs`
- * ago; anything broadcast really lost is fetched one grace period later. Time is an input.
+ * ago; anything broadcast really lost is fetched by the first round at least `graceMs` after its
+ * announcement. An actor seen for the first time (e.g. every actor, right after this node starts)
+ * is asked for in full at once: nothing of it can be in flight to a node that just came up. Time is
+ * an input.
  */
 export class AgedHeads {
   readonly graceMs: number
@@ -25,13 +28,16 @@ export class AgedHeads {
     list.push({ at: now, head })
   }
 
-  /** The highest head of `actor` announced at least `graceMs` before `now` (0 if none yet). */
+  /**
+   * The highest head of `actor` announced at least `graceMs` before `now`; its whole head when `now`
+   * is when it was first seen; else 0.
+   */
   aged (actor: string, now: number): number {
     const list = this.#seen.get(actor)
     if (list === undefined) return 0
     let i = -1
     while (i + 1 < list.length && list[i + 1]!.at <= now - this.graceMs) i++
-    if (i < 0) return 0
+    if (i < 0) return list.length === 1 && list[0]!.at === now ? list[0]!.head : 0
     // older observations can no longer matter
     if (i > 0) list.splice(0, i)
     return list[0]!.head
