@@ -6,6 +6,7 @@ import { FramedStream } from '../src/framed-stream.ts'
 import { dialerHandshake } from '../src/handshake.ts'
 import { MemoryVersionStore, startMember, stopCluster, waitFor } from '../src/testing/index.ts'
 import type { ClusterMember } from '../src/testing/index.ts'
+import { gatedStore } from './support/gated-store.ts'
 
 let running: ClusterMember[] = []
 afterEach(async () => {
@@ -39,23 +40,10 @@ describe('limits and back-pressure', () => {
   })
 
   it('refuses sync sessions past maxConcurrentServed, and serves again afterwards', async () => {
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => { release = resolve })
-    class SlowStore extends MemoryVersionStore {
-      async * serveSlowly (needs: Uint8Array): AsyncIterable<Uint8Array> {
-        await gate
-        yield * super.serve(needs)
-      }
-    }
     const server = await startMember(factory, { sync: { maxConcurrentServed: 1 } })
-    const slow = new SlowStore()
+    const { store: slow, port, release } = gatedStore()
     for (let i = 0; i < 10; i++) slow.write(new Uint8Array([i]))
-    server.node.attachSync({
-      summary: () => slow.summary(),
-      needs: (r) => slow.needs(r),
-      serve: (n) => slow.serveSlowly(n),
-      apply: (c) => { slow.apply(c) }
-    })
+    server.node.attachSync(port)
     const a = await startMember(factory)
     const b = await startMember(factory)
     running.push(server, a, b)

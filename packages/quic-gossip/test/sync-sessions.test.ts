@@ -4,8 +4,9 @@ import { SYNC_PROTOCOL, Tag, createGossipNode } from '../src/index.ts'
 import type { GossipInit } from '../src/index.ts'
 import { FramedStream } from '../src/framed-stream.ts'
 import { dialerHandshake } from '../src/handshake.ts'
-import { MemoryVersionStore, startMember, stopCluster, waitFor } from '../src/testing/index.ts'
+import { startMember, stopCluster, waitFor } from '../src/testing/index.ts'
 import type { ClusterMember } from '../src/testing/index.ts'
+import { gatedStore } from './support/gated-store.ts'
 
 let running: ClusterMember[] = []
 afterEach(async () => {
@@ -86,17 +87,9 @@ describe('sync sessions on a kept stream', () => {
   })
 
   it('a busy server refuses Again like a new session, and serves it once free', async () => {
-    let release: () => void = () => {}
-    const gate = new Promise<void>((resolve) => { release = resolve })
-    class SlowStore extends MemoryVersionStore {
-      async * serveSlowly (needs: Uint8Array): AsyncIterable<Uint8Array> {
-        await gate
-        yield * super.serve(needs)
-      }
-    }
     const server = await startMember(factory, { sync: { maxConcurrentServed: 1 } })
-    const slow = new SlowStore()
-    server.node.attachSync({ summary: () => slow.summary(), needs: (r) => slow.needs(r), serve: (n) => slow.serveSlowly(n), apply: (c) => { slow.apply(c) } })
+    const { store: slow, port, release } = gatedStore()
+    server.node.attachSync(port)
     const a = await startMember(factory)
     const b = await startMember(factory)
     running.push(server, a, b)
