@@ -59,6 +59,7 @@ export class SyncService {
   readonly #lastSync = new Map<string, number>()
   // Streams a finished session handed to #park (kept or closing cleanly): the round leaves them be.
   readonly #released = new WeakSet<FramedStream>()
+  readonly #watched = new WeakSet<FramedStream>()
   // Streams whose last session ended cleanly, by peer, with the time they were parked.
   readonly #parked = new Map<string, { admitted: AdmittedStream, at: number }>()
   // Server side: the one stream per peer waiting for its next session, and streams we closed
@@ -105,11 +106,15 @@ export class SyncService {
     this.#parked.delete(admitted.remotePeer)
     this.#parked.set(admitted.remotePeer, { admitted, at: performance.now() })
     // the peer ends it while parked (its idle timeout, shutdown): close our side too, at once
-    admitted.fs.stream.addEventListener('remoteCloseWrite', () => {
-      if (this.#parked.get(admitted.remotePeer)?.admitted !== admitted) return
-      this.#parked.delete(admitted.remotePeer)
-      void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
-    }, { once: true })
+    // (one listener per stream, however often it is parked)
+    if (!this.#watched.has(admitted.fs)) {
+      this.#watched.add(admitted.fs)
+      admitted.fs.stream.addEventListener('remoteCloseWrite', () => {
+        if (this.#parked.get(admitted.remotePeer)?.admitted !== admitted) return
+        this.#parked.delete(admitted.remotePeer)
+        void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+      }, { once: true })
+    }
     if (this.#parked.size > MAX_PARKED) {
       const [peer, oldest] = this.#parked.entries().next().value!
       this.#parked.delete(peer)
