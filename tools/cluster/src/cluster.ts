@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, openSync, closeSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AGENT_NODE_FLAGS, SOURCE_NODE_FLAGS, agentLaunch } from '../../../apps/agent/bin/launch.mjs'
+import { AGENT_ENV, AGENT_NODE_FLAGS, SOURCE_NODE_FLAGS, agentLaunch } from '../../../apps/agent/bin/launch.mjs'
 import { admin } from './admin.ts'
 import { freePorts } from './free-port.ts'
 import { getText, postJson } from './http-post.ts'
@@ -158,8 +158,8 @@ export async function createCluster (init: ClusterInit): Promise<Cluster> {
     ].join('\n') + '\n')
   }
   const sync = init.syncIntervalMs ?? [300, 1000]
-  // Two malloc arenas: the QUIC and libuv threads otherwise each grow their own, adding tens of MiB of RSS.
-  const env = { MALLOC_ARENA_MAX: '2', ...process.env, PATINA_SWIM_PRESET: init.swimPreset ?? 'local', PATINA_SYNC_INTERVAL_MS: `${sync[0]},${sync[1]}`, ...init.env }
+  // the launchers' environment (two malloc arenas), then the harness's own settings
+  const env = { ...AGENT_ENV, ...process.env, PATINA_SWIM_PRESET: init.swimPreset ?? 'local', PATINA_SYNC_INTERVAL_MS: `${sync[0]},${sync[1]}`, ...init.env }
 
   // node → nodes it must not talk to (the partitions in force)
   const blocks = new Map<number, Set<number>>()
