@@ -420,8 +420,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
       if (g === undefined || syncPort === undefined) throw new Error('agent is not started')
       // asked for by an operator: fetch everything peers hold, however recent. A timed round in
       // progress may have planned already, so after joining it run one more.
-      const port = syncPort
-      return await port.eager(async () => {
+      return await syncPort.eager(async () => {
         await g.syncNow(options)
         return await g.syncNow(options)
       })

@@ -57,8 +57,6 @@ export class SyncService {
   #running = false
   #stopper = new AbortController()
   readonly #lastSync = new Map<string, number>()
-  // Streams a finished session handed to #park (kept or closing cleanly): the round leaves them be.
-  readonly #released = new WeakSet<FramedStream>()
   readonly #watched = new WeakSet<FramedStream>()
   // Streams whose last session ended cleanly, by peer, with the time they were parked.
   readonly #parked = new Map<string, { admitted: AdmittedStream, at: number }>()
@@ -92,15 +90,14 @@ export class SyncService {
     if (this.#timer != null) clearTimeout(this.#timer)
     this.#timer = undefined
     await this.#round?.catch(() => {})
-    for (const { admitted } of this.#parked.values()) void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+    for (const { admitted } of this.#parked.values()) closeGently(admitted.fs)
     this.#parked.clear()
   }
 
   /** Keep a stream whose session ended cleanly for the next session with that peer (or close it). */
   #park (admitted: AdmittedStream): void {
-    this.#released.add(admitted.fs)
     if (!this.#running || admitted.fs.ended) {
-      void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+      closeGently(admitted.fs)
       return
     }
     this.#parked.delete(admitted.remotePeer)
@@ -112,13 +109,13 @@ export class SyncService {
       admitted.fs.stream.addEventListener('remoteCloseWrite', () => {
         if (this.#parked.get(admitted.remotePeer)?.admitted !== admitted) return
         this.#parked.delete(admitted.remotePeer)
-        void admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+        closeGently(admitted.fs)
       }, { once: true })
     }
     if (this.#parked.size > MAX_PARKED) {
       const [peer, oldest] = this.#parked.entries().next().value!
       this.#parked.delete(peer)
-      void oldest.admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+      closeGently(oldest.admitted.fs)
     }
   }
 
@@ -129,9 +126,8 @@ export class SyncService {
     this.#parked.delete(peer)
     // stale a little before the peer's own idle timeout, so Again rarely crosses its close
     const fresh = performance.now() - p.at < this.#cfg.idleTimeoutMs - Math.min(this.#cfg.readTimeoutMs, this.#cfg.idleTimeoutMs / 2)
-    this.#released.delete(p.admitted.fs)
     if (!p.admitted.fs.ended && fresh) return p.admitted
-    void p.admitted.fs.close({ signal: AbortSignal.timeout(1000) })
+    closeGently(p.admitted.fs)
     return undefined
   }
 
@@ -171,14 +167,17 @@ export class SyncService {
     report.peers = chosen.length
     const sessions = await Promise.all(chosen.map(async (peer) => await this.#openSession(peer, roundSignal, report)))
     const open = sessions.filter((s): s is { admitted: AdmittedStream, summary: Uint8Array } => s != null)
+    const pulled = new Set<FramedStream>()
     try {
       const byPeer = await this.#plan(port, open.map((s) => ({ peer: s.admitted.remotePeer, summary: s.summary })), report)
       await Promise.all(open.map(async (s) => {
         await this.#pull(s.admitted, byPeer.get(s.admitted.remotePeer), port, roundSignal, report)
+        pulled.add(s.admitted.fs)
       }))
     } finally {
+      // a session that pulled has parked or aborted its stream; any other ends with the round
       for (const s of open) {
-        if (!s.admitted.fs.closed && !this.#released.has(s.admitted.fs)) s.admitted.fs.abort(new Error('sync round ended'))
+        if (!pulled.has(s.admitted.fs) && !s.admitted.fs.closed) s.admitted.fs.abort(new Error('sync round ended'))
       }
     }
     report.durationMs = performance.now() - started
@@ -266,6 +265,7 @@ export class SyncService {
     }
   }
 
+  /** Fetch and apply what the peer holds for us; the stream ends parked, or aborted on failure. */
   async #pull (admitted: AdmittedStream, needs: Uint8Array | undefined, port: SyncPort, signal: AbortSignal, report: SyncRoundReport): Promise<void> {
     const { fs, remotePeer } = admitted
     try {
@@ -338,16 +338,12 @@ export class SyncService {
   // idleTimeoutMs, opens a newer stream (one waits per peer), or we stop. Bad frames still throw.
   async #awaitAgain (fs: FramedStream, peer: string): Promise<Message | null> {
     const older = this.#idleServed.get(peer)
-    if (older != null && older !== fs) {
-      this.#superseded.add(older)
-      older.abort(new Error('superseded by a newer sync stream from the same peer'))
-    }
+    if (older != null && older !== fs) this.#retire(older, 'superseded by a newer sync stream from the same peer')
     this.#idleServed.set(peer, fs)
     if (this.#idleServed.size > MAX_IDLE_SERVED) {
       const [oldestPeer, oldest] = this.#idleServed.entries().next().value!
       this.#idleServed.delete(oldestPeer)
-      this.#superseded.add(oldest)
-      oldest.abort(new Error('too many idle sync streams'))
+      this.#retire(oldest, 'too many idle sync streams')
     }
     const idle = AbortSignal.timeout(this.#cfg.idleTimeoutMs)
     try {
@@ -358,6 +354,12 @@ export class SyncService {
     } finally {
       if (this.#idleServed.get(peer) === fs) this.#idleServed.delete(peer)
     }
+  }
+
+  // End an idle served stream on our side; its #awaitAgain then returns null instead of throwing.
+  #retire (fs: FramedStream, why: string): void {
+    this.#superseded.add(fs)
+    fs.abort(new Error(why))
   }
 
   /** Serve one session; true when it ended cleanly and the stream may carry another. */
@@ -398,6 +400,11 @@ function storeRejected (err: unknown, what: string): Error {
 }
 
 const FRAME_INPUT_ERRORS = new Set(['MalformedFrameError', 'FrameTooLargeError', 'UnknownTagError'])
+
+// Close our side cleanly, resetting the stream if the peer does not follow within a second.
+function closeGently (fs: FramedStream): void {
+  void fs.close({ signal: AbortSignal.timeout(1000) })
+}
 
 // Failures of a resumed session that are the peer's doing, not a stream it closed.
 const REJECTED_ON_RESUME = new Set([...FRAME_INPUT_ERRORS, 'StreamTimeoutError', 'SyncRejectedError'])
