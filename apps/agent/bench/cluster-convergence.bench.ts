@@ -78,7 +78,7 @@ try {
     samples.reduce((t, m, i) => t + sumSamples(m, name, labels) - sumSamples(samplesBefore[i]!, name, labels), 0)
   const applied = (source: string, result: string): number => delta('patina_changesets_applied_total', { source, result })
   if (process.env.BENCH_VERBOSE !== undefined) {
-    const keys = new Set(samples.flatMap(m => [...m.keys()]).filter(k => /^patina_(gossip|sync|changesets)/.test(k)))
+    const keys = new Set(samples.flatMap(m => [...m.keys()]).filter(k => /^patina_(gossip|sync|changesets|process_nodejs_gc_duration_seconds_(sum|count))/.test(k)))
     for (const k of [...keys].sort()) console.error(k, samples.reduce((t, m, i) => t + (m.get(k) ?? 0) - (samplesBefore[i]!.get(k) ?? 0), 0))
     for (const n of cluster.nodes) console.error(n.name, JSON.stringify((await cluster.admin(n.index, 'Health'))[0]))
   }
@@ -93,6 +93,9 @@ try {
     sync_sessions_reused: delta('patina_sync_sessions_reused_total'),
     gossip_dropped: delta('patina_gossip_dropped_total')
   })
+  // how well broadcast sends coalesce: every frame costs a QUIC stream write and read
+  const framesReceived = delta('patina_gossip_frames_total', { direction: 'received' })
+  report('cluster-convergence', 'gossip_payloads_per_frame', delta('patina_gossip_received_total') / Math.max(1, framesReceived), 'payloads', null, { frames_received: framesReceived })
   // baseline: the same agents' peak RSS right after start, before any load
   report('cluster-convergence', 'peak_rss_per_agent_max', Math.max(...rss), 'MiB', Math.max(...idleRss), { p50: Number(quantile(rss, 0.5).toFixed(1)), target: 200 })
 } finally {

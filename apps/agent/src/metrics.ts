@@ -9,6 +9,7 @@ export interface AgentMetrics {
   changesetsApplied: Counter<'source' | 'result'>
   gossipSent: Counter
   gossipReceived: Counter
+  gossipFrames: Counter<'direction'>
   gossipDropped: Counter<'reason'>
   syncRounds: Counter<'result'>
   syncSessionsReused: Counter
@@ -35,6 +36,7 @@ export function createMetrics (init: { registry?: Registry; defaultMetrics?: boo
     changesetsApplied: new Counter({ name: 'patina_changesets_applied_total', help: 'Changesets handed to the store, by source (gossip, sync) and result (new, known, error)', labelNames: ['source', 'result'], registers: [registry] }),
     gossipSent: new Counter({ name: 'patina_gossip_sent_total', help: 'Payload sends to peers by broadcast (one per peer per payload, this node\'s own and relayed)', registers: [registry] }),
     gossipReceived: new Counter({ name: 'patina_gossip_received_total', help: 'Payloads received by gossip', registers: [registry] }),
+    gossipFrames: new Counter({ name: 'patina_gossip_frames_total', help: 'Broadcast frames sent or received (payloads per frame = sent or received payloads / frames)', labelNames: ['direction'], registers: [registry] }),
     gossipDropped: new Counter({ name: 'patina_gossip_dropped_total', help: 'Payloads dropped (malformed, rejected, partitioned)', labelNames: ['reason'], registers: [registry] }),
     syncSessionsReused: new Counter({ name: 'patina_sync_sessions_reused_total', help: 'Sync sessions run on the kept stream of an earlier session with the same peer', registers: [registry] }),
     syncRounds: new Counter({ name: 'patina_sync_rounds_total', help: 'Anti-entropy sync rounds', labelNames: ['result'], registers: [registry] }),

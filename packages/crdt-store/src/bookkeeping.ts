@@ -21,9 +21,15 @@ export interface Book {
   partials: Map<number, Partial>
 }
 
-/** A deep copy, so a failed transaction can drop its changes. */
+/**
+ * A copy that a transaction can change while the original stays as it was, so a failed
+ * transaction can drop its changes. Range lists are shared: they are replaced, never changed in
+ * place (see ranges.ts); partial records are copied, as applying a chunk updates them.
+ */
 export function cloneBook (b: Book): Book {
-  return { ...b, gaps: b.gaps.map(r => [r[0], r[1]]), partials: new Map([...b.partials].map(([k, p]) => [k, { ...p, seqs: p.seqs.map(r => [r[0], r[1]] as Range) }])) }
+  const partials = new Map<number, Partial>()
+  for (const [k, p] of b.partials) partials.set(k, { ...p })
+  return { ...b, partials }
 }
 
 /** True when the version is fully here. */

@@ -60,8 +60,19 @@ export function groupChanges (tables: ReadonlyMap<string, TableRuntime>, changes
     prev = c
     prevGroup = g
   }
-  for (const g of groups.values()) g.changes.sort((a, b) => a.seq - b.seq)
+  // changes normally arrive in seq order: sorting (which allocates) only when they did not
+  for (const g of groups.values()) if (!inSeqOrder(g.changes)) g.changes.sort((a, b) => a.seq - b.seq)
   return [...groups.values()]
+}
+
+function inSeqOrder (changes: readonly Change[]): boolean {
+  for (let i = 1; i < changes.length; i++) if (changes[i - 1]!.seq > changes[i]!.seq) return false
+  return true
+}
+
+// A new life starts its cells' col_versions at 0 (those that have a clock).
+function resetCellVersions (cells: (number | null)[], n: number): void {
+  for (let i = 0; i < n; i++) if (cells[i * 4] != null) cells[i * 4] = 0
 }
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -102,18 +113,16 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
     const baseInitially = exists && cl % 2 === 1
     let baseAlive = baseInitially
     let baseDeleted = false
-    const written = new Map<number, SqlValue>()
+    // values this version writes, by column index (undefined: not written); allocated on first write
+    let written: (SqlValue | undefined)[] | undefined
+    let writtenCount = 0
     let baseVals: SqlValue[] | undefined
     let dirty = false
     // A sentinel change sets an explicit sentinel. A column change that resurrects only implies
     // one (no origin): the real sentinel of that life arrives with its own version and replaces
     // it, so every replica ends with the same sentinel origin whatever the delivery order.
-    const resurrect = (inCl: number, seq: number | null): void => {
-      if (!baseAlive) baseAlive = true
-      for (let i = 0; i < n; i++) if (cells[i * 4] != null) cells[i * 4] = 0
-      cl = inCl; exists = true; dirty = true
-      if (seq == null) { ss = null; sv = null; sq = null } else { ss = ord; sv = version; sq = seq }
-    }
+    // (Resurrection is written out at both places below rather than as a closure, which would
+    // move this row's state into a heap-allocated context on every row.)
     for (const c of changes) {
       const inCl = c.cl
       const localCl = exists ? cl : 0
@@ -125,7 +134,7 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
           continue
         }
         if (baseAlive) { baseAlive = false; baseDeleted = true }
-        written.clear()
+        written = undefined; writtenCount = 0
         cl = inCl; ss = ord; sv = version; sq = c.seq; cells.fill(null); exists = true; dirty = true; changed++
         continue
       }
@@ -135,23 +144,30 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
           if (sv == null || (ss !== ord && compareBytes(siteId, siteIdOf(ss ?? 0)) > 0)) { ss = ord; sv = version; sq = c.seq; dirty = true }
           continue
         }
-        resurrect(inCl, c.seq); changed++
+        // resurrect with an explicit sentinel
+        baseAlive = true
+        resetCellVersions(cells, n)
+        cl = inCl; exists = true; dirty = true; ss = ord; sv = version; sq = c.seq
+        changed++
         continue
       }
       const ci = rt.colIndex.get(c.cid)!
       const col = rt.meta.cols[ci]!
       const val = toBytes(storedForm(rt.db, col, c.val))
       const needsResurrect = inCl > localCl
-      if (needsResurrect && (exists || inCl > 1)) resurrect(inCl, null)
-      else if (needsResurrect) { cl = inCl; exists = true; baseAlive = true }
+      if (needsResurrect && (exists || inCl > 1)) {
+        // resurrect with an implied sentinel
+        baseAlive = true
+        resetCellVersions(cells, n)
+        cl = inCl; exists = true; dirty = true; ss = null; sv = null; sq = null
+      } else if (needsResurrect) { cl = inCl; exists = true; baseAlive = true }
       let wins = needsResurrect || cells[ci * 4] == null
       if (!wins) {
         const lv = cells[ci * 4] as number
         if (c.colVersion > lv) wins = true
         else if (c.colVersion === lv) {
-          let local: SqlValue
-          if (written.has(ci)) local = written.get(ci)!
-          else {
+          let local = written?.[ci]
+          if (local === undefined) {
             baseVals ??= (rt.getBase.get(...pk) as SqlValue[] | undefined) ?? new Array<SqlValue>(n).fill(null)
             local = baseVals[ci] ?? null
           }
@@ -164,22 +180,29 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
         }
       }
       if (!wins) continue
-      written.set(ci, val)
+      written ??= new Array<SqlValue | undefined>(n)
+      if (written[ci] === undefined) writtenCount++
+      written[ci] = val
       cells[ci * 4] = c.colVersion; cells[ci * 4 + 1] = ord; cells[ci * 4 + 2] = version; cells[ci * 4 + 3] = c.seq
       dirty = true; changed++
     }
     if (!dirty) continue
     if (row != null) overwrites++
     if (baseInitially && baseDeleted) rt.delBase.run(...pk)
-    if (baseAlive && (baseDeleted || !baseInitially || written.size > 0)) {
-      const cols = [...written.keys()].sort((a, b) => a - b)
-      upsertFor(rt, cols).run(...pk, ...cols.map(i => written.get(i)!))
+    if (baseAlive && (baseDeleted || !baseInitially || writtenCount > 0)) {
+      const cols: number[] = []
+      const vals: SqlValue[] = []
+      for (let i = 0; written != null && i < n; i++) {
+        const v = written[i]
+        if (v !== undefined) { cols.push(i); vals.push(v) }
+      }
+      upsertFor(rt, cols).run(...pk, ...vals)
     }
     rt.putClock.run(...pk, cl, ss, sv, sq, ...cells)
     let kind: RowChangeKind | undefined
     if (baseInitially && !baseAlive) kind = 'delete'
     else if (!baseInitially && baseAlive) kind = 'insert'
-    else if (baseAlive && (baseDeleted || written.size > 0)) kind = 'update'
+    else if (baseAlive && (baseDeleted || writtenCount > 0)) kind = 'update'
     touched.push({ table: rt.meta.name, pk, kind })
   }
   return { changed, touched, overwrites }

@@ -31,6 +31,16 @@ export function packValues (values: readonly SqlValue[], exact: boolean): Uint8A
   for (const v of values) {
     if (v === null || v === undefined) { parts.push(5); continue }
     if (typeof v === 'bigint' || (typeof v === 'number' && !exact && Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)) {
+      if (v >= 0 && v <= Number.MAX_SAFE_INTEGER) {
+        // the common key: non-negative and safe, packed with number arithmetic (a bigint per
+        // byte would be garbage on every packed key)
+        const x = Number(v)
+        let n = 0
+        for (let t = x; t > 0; t = Math.floor(t / 256)) n++
+        parts.push((n << 3) | 1)
+        for (let i = n - 1; i >= 0; i--) parts.push(Math.floor(x / 2 ** (i * 8)) % 256)
+        continue
+      }
       const b = BigInt(v)
       if (b > MAX_I64 || b < MIN_I64) throw new MalformedPkError('integer out of 64-bit range')
       const n = intBytes(b)
@@ -51,7 +61,11 @@ export function packValues (values: readonly SqlValue[], exact: boolean): Uint8A
       for (const x of bytes) parts.push(x)
     }
   }
-  return Uint8Array.from(parts)
+  return new Uint8Array(parts)
+}
+
+function truncated (): MalformedPkError {
+  return new MalformedPkError('packed key is truncated')
 }
 
 /**
@@ -63,29 +77,35 @@ export function unpackValues (bytes: Uint8Array, exact: boolean): SqlValue[] {
   const n = bytes[0]!
   const out: SqlValue[] = []
   let p = 1
-  const need = (k: number): void => { if (p + k > bytes.length) throw new MalformedPkError('packed key is truncated') }
   for (let i = 0; i < n; i++) {
-    need(1)
+    if (p + 1 > bytes.length) throw truncated()
     const h = bytes[p++]!
     const type = h & 7
     const len = h >> 3
     if (type === 1) {
       if (len > 8) throw new MalformedPkError('integer longer than 8 bytes')
-      need(len)
+      if (p + len > bytes.length) throw truncated()
+      if (len <= 6) {
+        // up to 48 bits: exact in a number, one bigint at most
+        let x = 0
+        for (let k = 0; k < len; k++) x = x * 256 + bytes[p++]!
+        out.push(exact ? BigInt(x) : x)
+        continue
+      }
       let u = 0n
       for (let k = 0; k < len; k++) u = (u << 8n) | BigInt(bytes[p++]!)
       if (len === 8 && u > MAX_I64) u -= 1n << 64n
       out.push(exact ? u : (u <= BigInt(Number.MAX_SAFE_INTEGER) && u >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(u) : u))
     } else if (type === 2) {
-      need(8)
+      if (p + 8 > bytes.length) throw truncated()
       out.push(new DataView(bytes.buffer, bytes.byteOffset + p, 8).getFloat64(0))
       p += 8
     } else if (type === 3 || type === 4) {
       if (len > 4) throw new MalformedPkError('length prefix longer than 4 bytes')
-      need(len)
+      if (p + len > bytes.length) throw truncated()
       let l = 0
       for (let k = 0; k < len; k++) l = l * 256 + bytes[p++]!
-      need(l)
+      if (p + l > bytes.length) throw truncated()
       const slice = bytes.subarray(p, p + l)
       p += l
       out.push(type === 3 ? dec.decode(slice) : Uint8Array.from(slice))

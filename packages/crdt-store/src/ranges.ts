@@ -1,4 +1,7 @@
-/** Inclusive integer ranges `[from, to]`, kept sorted and merged. */
+/**
+ * Inclusive integer ranges `[from, to]`, kept sorted and merged. Functions here return new lists
+ * and never change a range tuple in place, so lists may share tuples.
+ */
 export type Range = [number, number]
 
 /** Adds `[a, b]` to a sorted disjoint range list, merging neighbours. Returns a new list. */
@@ -7,11 +10,13 @@ export function addRange (list: readonly Range[], a: number, b: number): Range[]
   let s = a
   let e = b
   let placed = false
-  for (const [x, y] of list) {
-    if (y < s - 1) { out.push([x, y]); continue }
+  // untouched ranges are shared with `list`, not copied: range tuples are never changed in place
+  for (const r of list) {
+    const [x, y] = r
+    if (y < s - 1) { out.push(r); continue }
     if (x > e + 1) {
       if (!placed) { out.push([s, e]); placed = true }
-      out.push([x, y])
+      out.push(r)
       continue
     }
     s = Math.min(s, x)
@@ -24,8 +29,9 @@ export function addRange (list: readonly Range[], a: number, b: number): Range[]
 /** Removes `[a, b]` from a sorted disjoint range list. Returns a new list. */
 export function removeRange (list: readonly Range[], a: number, b: number): Range[] {
   const out: Range[] = []
-  for (const [x, y] of list) {
-    if (y < a || x > b) { out.push([x, y]); continue }
+  for (const r of list) {
+    const [x, y] = r
+    if (y < a || x > b) { out.push(r); continue }
     if (x < a) out.push([x, a - 1])
     if (y > b) out.push([b + 1, y])
   }

@@ -8,6 +8,7 @@ describe('packPk (cr-sqlite packed columns)', () => {
   const cases: [unknown, string][] = [
     [0, '0101'], [1, '010901'], [127, '01097F'], [128, '010980'], [255, '0109FF'], [256, '01110100'],
     [2147483647, '01217FFFFFFF'], [2147483648, '012180000000'], [4294967296, '01290100000000'],
+    [281474976710655, '0131FFFFFFFFFFFF'], [281474976710656, '013901000000000000'], [9007199254740991, '01391FFFFFFFFFFFFF'],
     [9007199254740993n, '013920000000000001'], [9223372036854775807n, '01417FFFFFFFFFFFFFFF'],
     [-1, '0141FFFFFFFFFFFFFFFF'], [-128, '0141FFFFFFFFFFFFFF80'], [-9223372036854775808n, '01418000000000000000'],
     [1.5, '01023FF8000000000000'], ['a', '010B0161'], ['', '0103'], ['héllo', '010B0668C3A96C6C6F'],
@@ -31,6 +32,12 @@ describe('packPk (cr-sqlite packed columns)', () => {
     expect(h(packValues([1n], true))).toBe('010901')
     expect(unpackValues(packValues([1n], true), true)).toEqual([1n])
     expect(h(packValues([0], true))).toBe('01020000000000000000')
+  })
+  it('round-trips exact integers on both sides of the 48- and 53-bit boundaries', () => {
+    for (const v of [0n, 255n, 2n ** 48n - 1n, 2n ** 48n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 63n - 1n, -1n, -(2n ** 63n)]) {
+      expect(unpackValues(packValues([v], true), true)).toEqual([v])
+      expect(h(packValues([v], true))).toBe(h(packPk([v])))
+    }
   })
   it('reads 1..7-byte integers as unsigned', () => {
     expect(unpackPk(Uint8Array.from([1, 0x09, 0x80]))).toEqual([128])

@@ -217,18 +217,12 @@ export class BroadcastScheduler {
     for (const p of peers) best = Math.min(best, ringOf(p.rttMs))
     const nearest = peers.filter((p) => ringOf(p.rttMs) === best)
     if (nearest.length >= count) return this.#sample(nearest, count)
-    const byRing = new Map<number, PeerView[]>()
-    for (const p of peers) {
-      const r = ringOf(p.rttMs)
-      let list = byRing.get(r)
-      if (list == null) byRing.set(r, list = [])
-      list.push(p)
-    }
-    const out: PeerView[] = []
-    for (const r of [...byRing.keys()].sort((a, b) => a - b)) {
-      // random within a ring, so equally near peers share the load and the graph stays random
-      out.push(...this.#sample(byRing.get(r) ?? [], count - out.length))
-      if (out.length >= count) break
+    // all of the nearest ring, then the next rings in order, random within a ring (so equally
+    // near peers share the load and the graph stays random)
+    const out = nearest
+    for (let r = best + 1; r <= RINGS.length && out.length < count; r++) {
+      const ring = peers.filter((p) => ringOf(p.rttMs) === r)
+      if (ring.length > 0) out.push(...this.#sample(ring, count - out.length))
     }
     return out
   }

@@ -238,23 +238,29 @@ export class Broadcaster {
     if (!this.#running) return
     const stats = this.#ctx.stats
     const now = performance.now()
+    stats.inc('framesReceived')
     stats.inc('payloadsReceived', items.length)
     const fresh: BatchItem[] = []
-    for (const item of items) {
-      const [key, , hint] = item
+    let duplicates = 0
+    // (index loops and no destructuring: this runs for every payload received, duplicates included)
+    for (let k = 0; k < items.length; k++) {
+      const item = items[k]!
+      const key = item[0]
       if (!this.#seen.add(key)) {
-        stats.inc('duplicates')
+        duplicates++
         this.#scheduler.noteDuplicate(key)
         this.#scheduler.noteHolder(key, from)
-        for (const h of this.#peers.decodeHint(hint)) this.#scheduler.noteHolder(key, h)
+        const hinted = this.#peers.decodeHint(item[2])
+        for (let h = 0; h < hinted.length; h++) this.#scheduler.noteHolder(key, hinted[h]!)
         continue
       }
       fresh.push(item)
     }
+    if (duplicates > 0) stats.inc('duplicates', duplicates)
     if (fresh.length === 0) { this.#pump(); return }
     const isNew: boolean[] = fresh.map(() => true)
     if (this.#batchHandlers.size > 0) {
-      const received = fresh.map(([key, payload]) => ({ payload, meta: { key, from } }))
+      const received = fresh.map((item) => ({ payload: item[1], meta: { key: item[0], from } }))
       for (const h of this.#batchHandlers) {
         try {
           const verdicts = h(received)
@@ -264,7 +270,10 @@ export class Broadcaster {
         }
       }
     }
-    for (const [i, [key, payload, hint]] of fresh.entries()) {
+    for (let i = 0; i < fresh.length; i++) {
+      const item = fresh[i]!
+      const key = item[0]
+      const payload = item[1]
       for (const h of this.#handlers) {
         try {
           if (h(payload, { key, from }) === false) isNew[i] = false
@@ -272,12 +281,14 @@ export class Broadcaster {
           this.#ctx.log.error({ err, key }, 'payload handler threw')
         }
       }
-      stats.inc('payloadsDelivered')
       if (isNew[i] === true) {
-        const dropped = this.#scheduler.enqueue(key, payload, now, [from, ...this.#peers.decodeHint(hint)])
+        const holders = this.#peers.decodeHint(item[2])
+        holders.unshift(from)
+        const dropped = this.#scheduler.enqueue(key, payload, now, holders)
         if (dropped > 0) stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
       }
     }
+    stats.inc('payloadsDelivered', fresh.length)
     this.#pump()
   }
 
@@ -361,6 +372,8 @@ export class Broadcaster {
     if (link == null || !link.send(encodeMessage({ tag: Tag.Batch, items: batch.items }), batch.items.length, batch.items)) {
       this.#ctx.stats.inc('payloadsDropped', batch.items.length, { reason: link == null ? 'unreachable' : 'congested' })
       this.#requeue(batch.items, peer)
+    } else {
+      this.#ctx.stats.inc('framesSent')
     }
   }
 

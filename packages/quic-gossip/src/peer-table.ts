@@ -143,10 +143,11 @@ export class PeerTable {
       this.#byHash = new Map()
       for (const id of this.#peers.keys()) this.#byHash.set(this.hashOf(id), id)
     }
-    const view = new DataView(hint.buffer, hint.byteOffset, hint.byteLength)
+    // big-endian u32s read by hand: this runs per received payload, a DataView would be garbage
     const out: string[] = []
     for (let i = 0; i + 4 <= hint.byteLength; i += 4) {
-      const id = this.#byHash.get(view.getUint32(i))
+      const h = ((hint[i]! << 24) | (hint[i + 1]! << 16) | (hint[i + 2]! << 8) | hint[i + 3]!) >>> 0
+      const id = this.#byHash.get(h)
       if (id != null) out.push(id)
     }
     return out

@@ -16,6 +16,10 @@ export interface GossipStats {
   payloadsReceived: number
   /** Payloads handed to the application (first sight of a key). */
   payloadsDelivered: number
+  /** Broadcast frames sent (each carries one or more payloads for one peer). */
+  framesSent: number
+  /** Broadcast frames received. */
+  framesReceived: number
   /** Received payloads whose key had been seen already. */
   duplicates: number
   /** Payloads dropped: queue overflow, congested link, too large. */
@@ -49,6 +53,8 @@ export function emptyStats (): GossipStats {
     payloadsSent: 0,
     payloadsReceived: 0,
     payloadsDelivered: 0,
+    framesSent: 0,
+    framesReceived: 0,
     duplicates: 0,
     payloadsDropped: 0,
     queued: 0,
@@ -75,6 +81,8 @@ const METRIC_NAMES: Record<CounterField, string> = {
   payloadsSent: 'gossip_payloads_sent',
   payloadsReceived: 'gossip_payloads_received',
   payloadsDelivered: 'gossip_payloads_delivered',
+  framesSent: 'gossip_frames_sent',
+  framesReceived: 'gossip_frames_received',
   duplicates: 'gossip_duplicates',
   payloadsDropped: 'gossip_payloads_dropped',
   bytesSent: 'gossip_bytes_sent',

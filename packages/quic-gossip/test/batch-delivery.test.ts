@@ -72,6 +72,10 @@ describe('batch delivery (onPayloads) and the coalescing window', () => {
     await waitFor(() => b.delivered.length === 21, { timeoutMs: 10_000 })
     // the 20 that followed within the window shared one frame
     expect(frames).toEqual([1, 20])
+    // and the frame counters say so on both ends
+    expect(a.node.stats().framesSent).toBe(2)
+    expect(b.node.stats().framesReceived).toBe(2)
+    expect(b.node.stats().payloadsReceived).toBe(21)
   })
 
   it('refuses a bad window with a clear error', async () => {

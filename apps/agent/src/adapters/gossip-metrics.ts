@@ -13,6 +13,8 @@ export function gossipMetricsAdapter (m: AgentMetrics): GossipMetricsHook {
       switch (name) {
         case 'gossip_payloads_sent': m.gossipSent.inc(value); break
         case 'gossip_payloads_received': m.gossipReceived.inc(value); break
+        case 'gossip_frames_sent': m.gossipFrames.inc({ direction: 'sent' }, value); break
+        case 'gossip_frames_received': m.gossipFrames.inc({ direction: 'received' }, value); break
         case 'gossip_payloads_dropped': m.gossipDropped.inc({ reason: labels?.reason ?? 'unknown' }, value); break
         case 'gossip_frames_rejected': m.gossipDropped.inc({ reason: `frame:${labels?.reason ?? 'unknown'}` }, value); break
         case 'gossip_admission_rejected': m.gossipDropped.inc({ reason: `admission:${labels?.reason ?? 'unknown'}` }, value); break

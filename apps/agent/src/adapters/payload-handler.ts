@@ -54,24 +54,33 @@ export function createPayloadHandler (init: PayloadHandlerInit): (items: readonl
       return verdicts
     }
     const now = init.now()
-    for (const [k, result] of results.entries()) {
+    // counted once per frame, not per changeset (label lookups cost more than the count)
+    let fresh = 0
+    let known = 0
+    let failed = 0
+    for (let k = 0; k < results.length; k++) {
+      const result = results[k]!
       const i = slots[k]!
       if (result instanceof Error) {
         // e.g. a table this node's schema lacks yet: the whole version is refused and stays a gap
         // that anti-entropy fills once the schema catches up.
-        metrics.changesetsApplied.inc({ source: 'gossip', result: 'error' })
+        failed++
         logger.warn({ err: result.message, name: result.name, key: items[i]!.meta.key }, 'could not apply a changeset')
         continue
       }
-      const fresh = isNewHere(result)
-      metrics.changesetsApplied.inc({ source: 'gossip', result: fresh ? 'new' : 'known' })
-      verdicts[i] = fresh
-      if (fresh) {
+      const isFresh = isNewHere(result)
+      if (isFresh) fresh++
+      else known++
+      verdicts[i] = isFresh
+      if (isFresh) {
         const lag = Math.max(0, (now - ntp64ToMs(decoded[k]!.ts)) / 1000)
         init.lag.add(now, lag)
         metrics.applyLag.observe(lag)
       }
     }
+    if (fresh > 0) metrics.changesetsApplied.inc({ source: 'gossip', result: 'new' }, fresh)
+    if (known > 0) metrics.changesetsApplied.inc({ source: 'gossip', result: 'known' }, known)
+    if (failed > 0) metrics.changesetsApplied.inc({ source: 'gossip', result: 'error' }, failed)
     return verdicts
   }
 }
