@@ -240,7 +240,9 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           // Transmit budget ceil(2·log10(N+1)) sends per payload per node (3 at N = 10): measured
           // against quic-gossip's general default (4), a 10-node cluster under write load drains
           // its queues sooner after the load stops (1.5–2.2 s vs 2.4–2.9 s to converge at 1000
-          // writes/s asked on two cores); anti-entropy fills anything broadcast misses.
+          // writes/s asked on two cores); anti-entropy fills anything broadcast misses. Up to 16
+          // peers, quic-gossip sends a node's own changesets to every peer directly instead (ADR
+          // 0007), so the budget governs larger clusters.
           broadcast: { lambda: BROADCAST_LAMBDA },
           ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
         })

@@ -32,6 +32,13 @@ export interface BroadcastSchedulerInit {
   /** Uniform [0, 1) randomness. */
   random: () => number
   /**
+   * Direct sends in small clusters: while there are at most this many peers, an item this node
+   * originated goes in its first round to every peer, one hop, instead of starting an epidemic
+   * (which costs about `budget` receptions per node per item). The round's holder hint then names
+   * every peer, so receivers have no one left to relay to. 0 disables. Default 0.
+   */
+  directMax?: number
+  /**
    * Skip the remaining re-send rounds of an item once this many duplicates of it arrived (it is
    * evidently well spread: rumor mongering with feedback). 0 disables. Default 0.
    */
@@ -49,6 +56,8 @@ interface Item {
   dups: number
   /** Sends allowed for a re-queued item (else the transmit budget). */
   cap: number | undefined
+  /** Originated by this node (not relayed, not re-queued). */
+  own: boolean
 }
 
 // RTT rings in ms (as Corrosion's members.rs): peers in a lower ring are tried first.
@@ -91,9 +100,10 @@ export class BroadcastScheduler {
 
   /**
    * Queue `payload` for sending now. `holders` are peers known to have it already (e.g. the one
-   * we got it from). Returns the number of items dropped to stay under `maxQueue`.
+   * we got it from); `own` marks a payload this node originated (see `directMax`). Returns the
+   * number of items dropped to stay under `maxQueue`.
    */
-  enqueue (key: string, payload: Uint8Array, now: number, holders: Iterable<string> = []): number {
+  enqueue (key: string, payload: Uint8Array, now: number, holders: Iterable<string> = [], own = false): number {
     const existing = this.#byKey.get(key)
     if (existing != null) {
       for (const h of holders) existing.holders.add(h)
@@ -101,7 +111,7 @@ export class BroadcastScheduler {
     }
     let dropped = 0
     while (this.#byKey.size >= this.#init.maxQueue && this.#dropMostSent()) dropped++
-    const item: Item = { key, payload, holders: new Set(holders), sent: 0, rounds: 0, nextAt: now, live: true, dups: 0, cap: undefined }
+    const item: Item = { key, payload, holders: new Set(holders), sent: 0, rounds: 0, nextAt: now, live: true, dups: 0, cap: undefined, own }
     this.#byKey.set(key, item)
     this.#push(item)
     return dropped
@@ -123,6 +133,7 @@ export class BroadcastScheduler {
     const item = this.#byKey.get(key)
     if (item != null) {
       item.cap = 1
+      item.own = false
       item.rounds = 1 // not a first round: random peers, not the nearest
     }
     return dropped
@@ -165,8 +176,9 @@ export class BroadcastScheduler {
         continue
       }
       const fresh = peers.filter((p) => !item.holders.has(p.id))
-      const limit = item.cap != null ? Math.min(item.cap, budget) : budget
-      const count = Math.min(this.#init.fanout, limit - item.sent, fresh.length)
+      const direct = item.own && item.rounds === 0 && peers.length <= (this.#init.directMax ?? 0)
+      const limit = direct ? fresh.length : item.cap != null ? Math.min(item.cap, budget) : budget
+      const count = direct ? fresh.length : Math.min(this.#init.fanout, limit - item.sent, fresh.length)
       const cost = item.payload.byteLength * Math.max(count, 0)
       if (sends.length > 0 && bytes + cost > byteBudget) return { sends, blocked: true }
       this.#pop()

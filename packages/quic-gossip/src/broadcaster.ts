@@ -39,6 +39,13 @@ export interface BroadcastInit {
   /** Skip an item's remaining re-send rounds after this many duplicates of it arrived (0 = never). Default 0. */
   stopAfterDuplicates?: number
   /**
+   * While the node has at most this many peers, its own payloads go straight to every peer (one
+   * hop) and receivers relay nothing, instead of an epidemic that delivers each payload about
+   * `ceil(λ·log10(N+1))` times per node. Larger clusters gossip as usual. 0 = always gossip.
+   * Default 16 (the peers a holder hint can name).
+   */
+  directMax?: number
+  /**
    * Coalescing window under load. A frame to a peer goes out at the end of the event-loop turn when
    * nothing was flushed in the last `flushDelayMs`; otherwise it waits for the window to end, so
    * busy nodes send fewer, fuller frames (less per-frame work on both ends) while an idle node adds
@@ -107,7 +114,7 @@ export class Broadcaster {
     this.#peers = peers
     this.#cfg = cfg
     this.#scheduler = new BroadcastScheduler({
-      lambda: cfg.lambda, fanout: cfg.fanout, resendIntervalMs: cfg.resendIntervalMs, maxQueue: cfg.maxQueue, random: ctx.random,
+      lambda: cfg.lambda, fanout: cfg.fanout, resendIntervalMs: cfg.resendIntervalMs, maxQueue: cfg.maxQueue, random: ctx.random, directMax: cfg.directMax,
       stopAfterDuplicates: cfg.stopAfterDuplicates
     })
     this.#links = new LinkPool(ctx, {
@@ -179,7 +186,7 @@ export class Broadcaster {
       throw new PayloadTooLargeError(`payload of ${payload.byteLength} bytes exceeds broadcast.maxPayloadBytes (${this.#cfg.maxPayloadBytes})`)
     }
     this.#seen.add(key)
-    const dropped = this.#scheduler.enqueue(key, payload, performance.now())
+    const dropped = this.#scheduler.enqueue(key, payload, performance.now(), [], true)
     if (dropped > 0) this.#ctx.stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
     this.#pump()
     return this.#scheduler.size < this.#cfg.highWaterMark

@@ -1,4 +1,5 @@
 import type { BroadcastInit } from './broadcaster.ts'
+import { MAX_HOLDER_HINT } from './broadcast-scheduler.ts'
 import { InvalidConfigError } from './errors.ts'
 import type { GossipInit } from './gossip-node.ts'
 import type { SyncInit } from './sync-service.ts'
@@ -37,6 +38,7 @@ export function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastIni
     maxPayloadBytes: b.maxPayloadBytes ?? 1024 * 1024,
     maxLinkBufferBytes: b.maxLinkBufferBytes ?? 8 * 1024 * 1024,
     stopAfterDuplicates: b.stopAfterDuplicates ?? 0,
+    directMax: b.directMax ?? MAX_HOLDER_HINT,
     flushDelayMs: b.flushDelayMs ?? 0
   }
   positive(c.lambda, 'broadcast.lambda')
@@ -50,6 +52,9 @@ export function broadcastDefaults (b: BroadcastInit = {}): Required<BroadcastIni
   count(c.maxPayloadBytes, 'broadcast.maxPayloadBytes')
   positive(c.maxLinkBufferBytes, 'broadcast.maxLinkBufferBytes')
   count(c.stopAfterDuplicates, 'broadcast.stopAfterDuplicates', 0)
+  count(c.directMax, 'broadcast.directMax', 0)
+  // a direct round's hint must name every peer, or receivers would relay to the ones it left out
+  check(c.directMax <= MAX_HOLDER_HINT, 'broadcast.directMax', `at most ${MAX_HOLDER_HINT}`, c.directMax)
   duration(c.flushDelayMs, 'broadcast.flushDelayMs')
   return c
 }

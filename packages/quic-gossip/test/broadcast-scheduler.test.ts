@@ -41,6 +41,33 @@ describe('BroadcastScheduler', () => {
     expect(new Set(second[0]?.holders)).toEqual(new Set(all))
   })
 
+  it('sends its own items straight to every peer while the cluster is within directMax', () => {
+    const s = scheduler({ directMax: 16 })
+    const ps = peers(9) // budget ceil(4·log10(10)) = 4, fanout 3
+    s.enqueue('own', new Uint8Array(1), 0, [], true)
+    const sends = s.take(0, ps).sends
+    expect(sends.map((x) => x.peer).sort()).toEqual(ps.map((p) => p.id).sort())
+    // one round: nothing left to re-send, and the hint names every peer (receivers relay nothing)
+    expect(s.size).toBe(0)
+    expect(new Set(sends[0]?.holders)).toEqual(new Set(ps.map((p) => p.id)))
+  })
+
+  it('gossips relayed items, and own items past directMax or with it off, within the budget', () => {
+    const relayed = scheduler({ directMax: 16 })
+    relayed.enqueue('r', new Uint8Array(1), 0, ['p0'])
+    expect(relayed.take(0, peers(9)).sends).toHaveLength(3)
+    const big = scheduler({ directMax: 4 })
+    big.enqueue('own', new Uint8Array(1), 0, [], true)
+    expect(big.take(0, peers(9)).sends).toHaveLength(3)
+    const off = scheduler()
+    off.enqueue('own', new Uint8Array(1), 0, [], true)
+    expect(off.take(0, peers(9)).sends).toHaveLength(3)
+    // a send given back after a drop is spent like a relayed one, never as a direct round
+    const s = scheduler({ directMax: 16 })
+    s.retry('k', new Uint8Array(1), 'p0', 0)
+    expect(s.take(0, peers(9)).sends).toHaveLength(1)
+  })
+
   it('never sends to known holders, and stops when no fresh peer is left', () => {
     const s = scheduler()
     const ps = peers(4)

@@ -48,6 +48,30 @@ describe('10 nodes over QUIC on 127.0.0.1', () => {
     expect(viaBroadcast).toBeGreaterThanOrEqual(0.99 * 270 * 10)
   })
 
+  it('sends own payloads straight to every peer of a small cluster: no relays, no duplicates', async () => {
+    const run = async (directMax: number): Promise<{ duplicates: number, dropped: number }> => {
+      const c = running = await startCluster(6, factory, { init: { sync: { auto: false }, broadcast: { directMax } } })
+      const keys: string[] = []
+      for (let i = 0; i < 60; i++) keys.push(publish(c[i % c.length] as ClusterMember, i))
+      await waitFor(() => c.every((m) => m.store.size === keys.length), { timeoutMs: 20_000, message: `directMax ${directMax}: not every node has every payload` })
+      await waitFor(() => c.every((m) => m.node.stats().queued === 0), { timeoutMs: 10_000 })
+      const total = { duplicates: 0, dropped: 0 }
+      for (const m of c) {
+        total.duplicates += m.node.stats().duplicates
+        total.dropped += m.node.stats().payloadsDropped
+      }
+      await stopCluster(c)
+      running = []
+      return total
+    }
+    const direct = await run(16)
+    // (a send dropped while a link came up is re-spent on another peer, which already has it)
+    expect(direct.duplicates).toBeLessThanOrEqual(direct.dropped)
+    // the epidemic it replaces delivers most payloads more than once
+    const epidemic = await run(0)
+    expect(epidemic.duplicates).toBeGreaterThan(60)
+  })
+
   it('a node started late converges through sync alone', async () => {
     const c = running = await startCluster(9, factory, { init: { sync: { auto: false } } })
     for (let i = 0; i < 200; i++) publish(c[i % c.length] as ClusterMember, i)

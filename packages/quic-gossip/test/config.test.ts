@@ -16,6 +16,8 @@ const bad: Array<[string, GossipInit]> = [
   ['broadcast.maxQueue', { broadcast: { maxQueue: -5 } }],
   ['broadcast.rateBytesPerSec', { broadcast: { rateBytesPerSec: Infinity } }],
   ['broadcast.resendIntervalMs', { broadcast: { resendIntervalMs: -1 } }],
+  ['broadcast.directMax', { broadcast: { directMax: 17 } }],
+  ['broadcast.directMax', { broadcast: { directMax: -1 } }],
   ['sync.minIntervalMs', { sync: { minIntervalMs: Number.NaN } }],
   ['sync.maxIntervalMs', { sync: { minIntervalMs: 5000, maxIntervalMs: 1000 } }],
   ['sync.maxIntervalMs', { sync: { maxIntervalMs: 2 ** 32 } }],
