@@ -290,6 +290,9 @@ export class Broadcaster {
       }
       if (isNew[i] === true) {
         const holders = this.#peers.decodeHint(item[2])
+        // every peer holds it already (a direct round, ADR 0007): nothing to relay, nothing to queue
+        const covered = holders.length + (this.#peers.has(from) && !holders.includes(from) ? 1 : 0)
+        if (covered >= this.#peers.size) continue
         holders.unshift(from)
         const dropped = this.#scheduler.enqueue(key, payload, now, holders)
         if (dropped > 0) stats.inc('payloadsDropped', dropped, { reason: 'queue_full' })
