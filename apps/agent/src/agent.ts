@@ -246,7 +246,9 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           broadcast: { lambda: BROADCAST_LAMBDA },
           ...(init.syncIntervalMs !== undefined ? { sync: { minIntervalMs: init.syncIntervalMs.min, maxIntervalMs: init.syncIntervalMs.max } } : {})
         })
-        services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop() } })
+        // (once gossip is stopped, changesets received in its last turn are applied before the
+        // store closes)
+        services.unshift({ name: 'gossip', stop: async () => { await gossip?.stop(); onPayload.flush() } })
         // Handlers first, so nothing that arrives right after listening starts is missed.
         const g = gossip
         g.onPayloads(onPayload)
