@@ -89,3 +89,16 @@ describe('gossip payload handler over a real store', () => {
     target.close()
   })
 })
+
+describe('apply-lag window', () => {
+  it('keeps a bounded number of samples and the p99 of the recent ones', () => {
+    const w = new LagWindow(60_000)
+    expect(w.p99(0)).toBeNull()
+    // 300k samples, one per ms: the oldest are dropped in halves, the window keeps the last 60 s
+    for (let i = 0; i < 300_000; i++) w.add(i, i >= 299_000 ? 1 : 0.001)
+    expect(w.p99(300_000)).toBe(1)
+    for (let i = 0; i < 1000; i++) w.add(400_000 + i, 0.002)
+    // everything before 340 s fell out of the window
+    expect(w.p99(400_999)).toBe(0.002)
+  })
+})
