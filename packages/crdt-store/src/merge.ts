@@ -192,9 +192,11 @@ export function mergeGroups (groups: readonly RowGroup[], origin: MergeOrigin, s
     if (baseAlive && (baseDeleted || !baseInitially || writtenCount > 0)) {
       const cols: number[] = []
       const vals: SqlValue[] = []
-      for (let i = 0; written != null && i < n; i++) {
-        const v = written[i]
-        if (v !== undefined) { cols.push(i); vals.push(v) }
+      if (written != null) {
+        for (let i = 0; i < n; i++) {
+          const v = written[i]
+          if (v !== undefined) { cols.push(i); vals.push(v) }
+        }
       }
       upsertFor(rt, cols).run(...pk, ...vals)
     }

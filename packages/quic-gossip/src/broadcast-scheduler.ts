@@ -133,7 +133,6 @@ export class BroadcastScheduler {
     const item = this.#byKey.get(key)
     if (item != null) {
       item.cap = 1
-      item.own = false
       item.rounds = 1 // not a first round: random peers, not the nearest
     }
     return dropped
