@@ -16,7 +16,8 @@ export function validateChange (c: Change, cs: Changeset, actorHex: string): voi
   if (!isSqlValue(c.val)) bad('value must be null, a number, a bigint, a string or bytes')
   if (!Number.isSafeInteger(c.seq) || c.seq < cs.seqs[0] || c.seq > cs.seqs[1]) bad('seq must be an integer inside the changeset seq range')
   if (!Number.isSafeInteger(c.colVersion) || c.colVersion < 0 || !Number.isSafeInteger(c.cl) || c.cl < 0) bad('col_version and cl must be integers >= 0')
-  if (c.siteId != null && (!(c.siteId instanceof Uint8Array) || hex(c.siteId) !== actorHex)) bad('site id differs from the changeset actor')
+  // decoded changes share the changeset's actor array; anything else is compared as hex
+  if (c.siteId != null && c.siteId !== cs.actor && (!(c.siteId instanceof Uint8Array) || hex(c.siteId) !== actorHex)) bad('site id differs from the changeset actor')
   if (c.dbVersion != null && c.dbVersion !== cs.version) bad('db_version differs from the changeset version')
 }
 

@@ -152,8 +152,9 @@ export function storeState (db: Db, init: StoreInit): StoreState {
   let closed = false
   const alive = (): void => { if (closed) throw new StoreClosedError() }
 
-  const emit = (source: 'local' | 'remote', touched: Iterable<RowTouch>): void => {
-    if (listeners.size === 0) return
+  // Built only when a listener reads it: most commits reach listeners that only count them or
+  // watch no table the commit touched, and packing every key costs more than the commit's merge.
+  const rowChanges = (touched: Iterable<RowTouch>): RowChange[] => {
     const changes: RowChange[] = []
     for (const t of touched) {
       if (t.kind == null) continue
@@ -161,8 +162,19 @@ export function storeState (db: Db, init: StoreInit): StoreState {
       const pk = rt != null ? exactKey(rt, t.pk) : t.pk
       changes.push({ table: t.table, pk: packValues(pk, true), pkValues: pk.map(looseValue), kind: t.kind })
     }
-    if (changes.length === 0) return
-    const ev: CommitEvent = { source, changes }
+    return changes
+  }
+
+  const emit = (source: 'local' | 'remote', touched: Iterable<RowTouch>): void => {
+    if (listeners.size === 0) return
+    let visible = false
+    for (const t of touched) if (t.kind != null) { visible = true; break }
+    if (!visible) return
+    let changes: RowChange[] | undefined
+    const ev: CommitEvent = {
+      source,
+      get changes () { return (changes ??= rowChanges(touched)) }
+    }
     for (const l of listeners) {
       try { l(ev) } catch (err) { log?.error?.({ err }, 'commit listener failed') }
     }

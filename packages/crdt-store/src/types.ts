@@ -92,7 +92,8 @@ export interface RowChange {
 /** Delivered after each committed transaction that changed CRR rows. */
 export interface CommitEvent {
   source: 'local' | 'remote'
-  changes: RowChange[]
+  /** The changed rows; built when first read (read them in the listener), the same array after. */
+  readonly changes: RowChange[]
 }
 
 /** One SQL statement with positional or named parameters. */

@@ -28,6 +28,21 @@ describe('commit notifications', () => {
     expect(evs).toHaveLength(3)
     a!.close()
   })
+  it('builds the changes of an event when a listener first reads them, once', () => {
+    const [a] = stores(1, schema)
+    const evs: CommitEvent[] = []
+    let counted = 0
+    a!.onCommit(() => { counted++ })
+    a!.onCommit(ev => evs.push(ev))
+    a!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x')" }])
+    a!.transaction([{ sql: "UPDATE t SET a = 'y' WHERE id = 1" }])
+    expect(counted).toBe(2)
+    const first = evs[0]!.changes
+    expect(evs[0]!.changes).toBe(first)
+    expect(first.map(c => [c.table, c.pkValues, c.kind])).toEqual([['t', [1], 'insert']])
+    expect(evs[1]!.changes.map(c => [c.table, c.pkValues, c.kind])).toEqual([['t', [1], 'update']])
+    a!.close()
+  })
   it('reports merged rows as remote, and only rows that changed', () => {
     const [a, b] = stores(2, schema)
     a!.transaction([{ sql: "INSERT INTO t VALUES (1, 'x'), (2, 'y')" }])

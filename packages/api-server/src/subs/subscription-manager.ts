@@ -172,6 +172,8 @@ export function createSubscriptionManager (init: SubscriptionManagerInit): Subsc
   }
 
   function onCommit (event: CommitEvent): void {
+    // reading `changes` builds them: skip it while no subscription watches any table
+    if (byTable.size === 0) return
     for (const c of event.changes) {
       const subs = byTable.get(c.table)
       if (subs == null) continue

@@ -25,6 +25,8 @@ export function createUpdateHub (store: ApiStore): UpdateHub {
   let unsubscribe: (() => void) | null = null
 
   function onCommit (event: CommitEvent): void {
+    // reading `changes` builds them: skip it while no client watches any table
+    if (handles.size === 0) return
     const texts = new Map<string, string>()
     for (const c of event.changes) {
       if (!handles.has(c.table)) continue
