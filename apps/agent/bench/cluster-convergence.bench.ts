@@ -1,7 +1,7 @@
 // cluster-convergence: ~1000 writes/s spread over 10 nodes for 30 s (BENCH_SECONDS); then the time
 // until every node's content hash is equal, and peak RSS per agent. Baseline for the convergence time:
-// the sync interval's upper bound. A warm-up of BENCH_WARMUP_SECONDS (5) at the same rate comes first,
-// unmeasured. Knobs: BENCH_NODES, BENCH_RATE, BENCH_SECONDS, BENCH_NODE_ARGS (node
+// the sync interval's upper bound. A warm-up of BENCH_WARMUP_SECONDS (15, then 3 more) at the same
+// rate comes first, unmeasured. Knobs: BENCH_NODES, BENCH_RATE, BENCH_SECONDS, BENCH_NODE_ARGS (node
 // flags for the agents), BENCH_VERBOSE (print each agent's memory figures).
 import { availableParallelism } from 'node:os'
 import { createCluster, sumSamples } from '../../../tools/cluster/src/index.ts'
@@ -10,7 +10,7 @@ import { report, quantile, peakRssMiB, cpuMs } from './bench-util.ts'
 const NODES = Number(process.env.BENCH_NODES ?? 10)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30)
-const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 5)
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 15)
 const SYNC_MAX_MS = 1000
 const cluster = await createCluster({ nodes: NODES, schema: 'CREATE TABLE c (k INTEGER NOT NULL PRIMARY KEY, node INTEGER, v INTEGER);\n', swimPreset: 'local', syncIntervalMs: [300, SYNC_MAX_MS], metrics: true, ...(process.env.BENCH_NODE_ARGS !== undefined ? { nodeArgs: process.env.BENCH_NODE_ARGS.split(' ') } : {}) })
 try {
@@ -43,10 +43,19 @@ try {
     }))
     return out
   }
-  // Warm-up at the same rate, not measured: the first seconds of load are spent compiling the hot
-  // paths (JIT), which a long-running node pays once.
+  // Warm-up at the same rate, not measured: a cold agent spends its first seconds of load compiling
+  // the hot paths (JIT), which a long-running node pays once. Ten agents on two cores keep compiling
+  // and deoptimising for about 15 s of load (V8's code log). The warm-up runs in two parts with the
+  // harness's own traffic in between (admin-socket convergence checks, a metrics scrape), as a node
+  // in service sees them: their first calls deoptimise the load's stream and HTTP code, and without
+  // the second part that recompilation fell in the first measured seconds, where most skipped writes
+  // were. Same code, same machine: one 5 s part gave 983–997 writes/s, two parts of 5 + 3 s 995–999
+  // with a write p99 of 150–220 ms, 15 + 3 s 999.7–1000 with 90–100 ms.
   if (WARMUP > 0) {
     await drive(WARMUP, 5_000_000)
+    await cluster.waitConverged({ timeoutMs: 120_000 })
+    await Promise.all(cluster.nodes.map(async n => await cluster.metrics(n.index)))
+    await drive(Math.min(3, WARMUP), 6_000_000)
     await cluster.waitConverged({ timeoutMs: 120_000 })
   }
   const samplesBefore = await Promise.all(cluster.nodes.map(async n => await cluster.metrics(n.index)))
