@@ -153,7 +153,7 @@ export function storeState (db: Db, init: StoreInit): StoreState {
   const alive = (): void => { if (closed) throw new StoreClosedError() }
 
   // Built only when a listener reads it: most commits reach listeners that only count them or
-  // watch no table the commit touched, and packing every key costs more than the commit's merge.
+  // watch none of the tables touched, for which packing every key is wasted work.
   const rowChanges = (touched: Iterable<RowTouch>): RowChange[] => {
     const changes: RowChange[] = []
     for (const t of touched) {
