@@ -49,9 +49,21 @@ function pkMatch (t: CrrTable, alias: string, rec: string): string {
   return t.pks.map(p => `${alias}.${q(p.name)} = ${rec}.${q(p.name)}`).join(' AND ')
 }
 
-function changed (c: string): string {
-  return `(NEW.${q(c)} IS NOT OLD.${q(c)} OR typeof(NEW.${q(c)}) != typeof(OLD.${q(c)}))`
+/**
+ * SQL that is true when column `c` changed value or storage class. Compared byte for byte: a
+ * column's own collation (NOCASE, RTRIM) would call 'a' and 'A' equal, and that change would never
+ * replicate.
+ */
+function changed (c: ColumnMeta): string {
+  const n = q(c.name)
+  const value = `NEW.${n} IS NOT OLD.${n} COLLATE BINARY`
+  // only a column without affinity (BLOB, or a STRICT table's ANY) keeps values in the storage
+  // class they arrive in, so only there can an INTEGER follow an equal REAL, which `IS` calls equal
+  return c.affinity === 'BLOB' ? `(${value} OR typeof(NEW.${n}) != typeof(OLD.${n}))` : `(${value})`
 }
+
+/** SQL true for a clock row whose sentinel is a fresh insert's: implied, causal length 1. */
+const FRESH = '("__st" IS NULL AND "__cl" = 1)'
 
 /** True when the table's key is one INTEGER/NUMERIC column (recorded as a JS number when safe). */
 export function numericKey (t: CrrTable): boolean {
@@ -106,12 +118,14 @@ export function triggersSql (t: CrrTable): string[] {
   const insVals = [newPk, '1', n === 0 ? '0' : 'NULL', n === 0 ? 'x.s' : 'NULL', ...t.cols.flatMap((_, i) => ['1', '0', `x.s + ${i + 1}`])].join(', ')
   // on conflict the sentinel takes slot 0 (excluded."__st" is NULL when the table has columns)
   const stFrom = n === 0 ? 'excluded."__st"' : `excluded.${q(cellCols(t.cols[0]!.name)[2])} - 1`
-  // a live row without a sentinel (cl implied 1) keeps it that way, as cr-sqlite does for REPLACE
+  // a live row only ever inserted (sentinel implied, cl 1) keeps it that way, as cr-sqlite does for
+  // REPLACE; a sentinel implied later, by a column change that resurrected the row, stands for one
+  // cr-sqlite has, so REPLACE moves that life on (cl + 2) whatever order the versions came in.
   // patina_existed tells the commit event that a live row was replaced (an update, not an insert)
   const upd = n === 0
     ? ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = patina_existed("__cl" % 2, 0)', `"__st" = ${stFrom}`]
-    : ['"__cl" = CASE WHEN "__st" IS NULL THEN "__cl" WHEN "__cl" % 2 = 0 THEN "__cl" + 1 ELSE "__cl" + 2 END',
-        '"__ss" = patina_existed("__cl" % 2, CASE WHEN "__st" IS NULL THEN NULL ELSE 0 END)', `"__st" = CASE WHEN "__st" IS NULL THEN NULL ELSE ${stFrom} END`]
+    : [`"__cl" = CASE WHEN ${FRESH} THEN "__cl" WHEN "__cl" % 2 = 0 THEN "__cl" + 1 ELSE "__cl" + 2 END`,
+        `"__ss" = patina_existed("__cl" % 2, CASE WHEN ${FRESH} THEN NULL ELSE 0 END)`, `"__st" = CASE WHEN ${FRESH} THEN NULL ELSE ${stFrom} END`]
   for (const c of t.cols) {
     const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
     upd.push(`${v} = COALESCE(${v}, 0) + 1`, `${s} = 0`, `${ts} = excluded.${ts}`)
@@ -123,10 +137,10 @@ END`)
 
   // UPDATE without key change: one trigger per column, fired only when the statement sets that
   // column and its value or storage class changed (cheaper than one trigger re-testing every column)
-  const samePk = t.pks.map(p => `NEW.${q(p.name)} IS OLD.${q(p.name)}`).join(' AND ')
+  const samePk = t.pks.map(p => `NEW.${q(p.name)} IS OLD.${q(p.name)}${t.intPk ? '' : ' COLLATE BINARY'}`).join(' AND ')
   for (const c of t.cols) {
     const [v, s, ts] = cellCols(c.name).map(q) as [string, string, string]
-    out.push(`CREATE TRIGGER IF NOT EXISTS ${q(`${t.name}__crsql_utrig_${c.name}`)} AFTER UPDATE OF ${q(c.name)} ON ${T} WHEN ${samePk} AND ${changed(c.name)} BEGIN
+    out.push(`CREATE TRIGGER IF NOT EXISTS ${q(`${t.name}__crsql_utrig_${c.name}`)} AFTER UPDATE OF ${q(c.name)} ON ${T} WHEN ${samePk} AND ${changed(c)} BEGIN
 UPDATE ${C} SET ${v} = COALESCE(${v}, 0) + 1, ${s} = 0, ${ts} = patina_stamp()
 WHERE ${pkMatch(t, C, 'NEW')} AND ${sq('patina_sq', '1.0, 1.0', 'NEW')} IS NOT NULL AND ${sizeCheck([[c, MAX_CELL_BYTES]])};
 END`)
@@ -138,7 +152,9 @@ END`)
     const cols = [pkCols, '"__cl"', '"__ss"', '"__st"', ...t.cols.flatMap(c => cellCols(c.name).map(q))].join(', ')
     const vals = [newPk, '1', '0', 'x.s + 1', ...t.cols.flatMap((c, i) => [
       `COALESCE((SELECT ${q(cellCols(c.name)[0])} FROM ${C} AS o WHERE ${pkMatch(t, 'o', 'OLD')}), 0) + 1`, '0', `x.s + ${i + 2}`])].join(', ')
-    const sets = ['"__cl" = CASE "__cl" % 2 WHEN 0 THEN "__cl" + 1 ELSE "__cl" + 2 END', '"__ss" = 0', '"__st" = excluded."__st"',
+    // moving onto a live row that was only ever inserted keeps its life (cl 1, now with an explicit
+    // sentinel, as cr-sqlite has): a higher cl would wipe concurrent edits of that row elsewhere
+    const sets = [`"__cl" = CASE WHEN "__cl" % 2 = 0 THEN "__cl" + 1 WHEN ${FRESH} THEN "__cl" ELSE "__cl" + 2 END`, '"__ss" = 0', '"__st" = excluded."__st"',
       ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
     // fired only by statements that set a key column (or a rowid alias, which is the key of an
@@ -147,8 +163,8 @@ END`)
     out.push(`CREATE TRIGGER IF NOT EXISTS ${ptrig} AFTER UPDATE OF ${keyCols} ON ${T} WHEN NOT (${samePk}) BEGIN
 INSERT INTO ${C} (${cols}) SELECT ${vals} FROM (SELECT ${sq('patina_sq', `${n + 2}.0, 0.0`, 'NEW')} AS s LIMIT 1) AS x WHERE x.s IS NOT NULL AND ${rowSizeCheck}
 ON CONFLICT DO UPDATE SET ${sets.join(', ')};
-UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = patina_stamp()${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
-WHERE ${pkMatch(t, C, 'OLD')} AND ${sq('patina_last', '2.0', 'OLD')} IS NOT NULL;
+UPDATE ${C} SET "__cl" = "__cl" + 1, "__ss" = 0, "__st" = ${sq('patina_last', '2.0', 'OLD')}${nulls.length > 0 ? ', ' + nulls.join(', ') : ''}
+WHERE ${pkMatch(t, C, 'OLD')};
 END`)
   }
 

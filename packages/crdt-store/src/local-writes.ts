@@ -4,7 +4,7 @@ import { packInternal } from './codec.ts'
 import { MAX_VERSION } from './crr-sql.ts'
 import { SqlError, TransactionTooLargeError } from './errors.ts'
 import type { RowTouch } from './merge.ts'
-import { KINDS, pendingEntries } from './pending-rows.ts'
+import { KINDS, pendingEntries, pendingKeys } from './pending-rows.ts'
 import type { Pending } from './pending-rows.ts'
 import { looseValue } from './runtime.ts'
 import { bindArgs, sqlError, INTERNAL_NAME, WRITE_HEAD } from './statement-input.ts'
@@ -31,7 +31,7 @@ export function localWrites (
 ): LocalWrites {
   const { db, st, bs, books, clock, siteId, siteHex, capture, listeners, alive, notNested, localBook, emit } = state
 
-  const rowListOf = (p: Pending): RowList => [...p.rows].map(([t, m]) => [t, [...[...m.single.keys()].map(k => [k as SqlValue]), ...[...m.multi.values()].map(e => e.pk)]])
+  const rowListOf = (p: Pending): RowList => [...p.rows].map(([t, m]) => [t, pendingKeys(m)])
 
   /** Runs `body` in one local write transaction; assigns a version when a CRR row changed. */
   const runLocal = <T>(body: () => T): { version: number | null; value: T; touched: RowTouch[] } => {
@@ -85,7 +85,11 @@ export function localWrites (
     if (typeof sql !== 'string') throw new SqlError('statement must have an sql string')
     let entry = stmtCache.get(sql)
     if (entry == null) {
-      if (!WRITE_HEAD.test(sql)) throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${sql.slice(0, 200)})`)
+      if (!WRITE_HEAD.test(sql)) {
+        // a statement SQLite cannot even parse gets SQLite's own message
+        try { db.prepare(sql) } catch (err) { throw sqlError(err, sql) }
+        throw new SqlError(`only INSERT, UPDATE, DELETE, REPLACE and SELECT statements are allowed in a transaction; schema changes go through applySchema (in: ${sql.slice(0, 200)})`)
+      }
       if (INTERNAL_NAME.test(sql.replace(/'(?:[^']|'')*'/g, "''"))) throw new SqlError(`statements may not touch the store's internal tables or functions (in: ${sql.slice(0, 200)})`)
       let stmt: DbStatement
       try { stmt = db.prepare(sql) } catch (err) { throw sqlError(err, sql) }

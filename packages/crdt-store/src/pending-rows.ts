@@ -11,10 +11,34 @@ export interface Pending {
   overwrites: number
 }
 
-/** Rows a pending transaction touched in one table: scalar keys map straight to a kind code. */
+/**
+ * Rows a pending transaction touched in one table. Scalar keys are appended to a log (`logKeys`,
+ * `logKinds`) as the triggers report them and folded into `single` (key → kind code) in batches:
+ * a map update per trigger call, interleaved with SQLite's work, costs several times what the same
+ * updates cost in one tight loop. Read rows through `pendingEntries`/`pendingKeys`, which fold first.
+ */
 export interface PendingRows {
   single: Map<unknown, number>
+  logKeys: unknown[]
+  logKinds: number[]
   multi: Map<string, { pk: SqlValue[]; kind: number }>
+}
+
+/** An empty `PendingRows`. */
+export function pendingRows (): PendingRows {
+  return { single: new Map(), logKeys: [], logKinds: [], multi: new Map() }
+}
+
+/** Folds the logged scalar keys into `single`, in order. */
+export function foldLog (r: PendingRows): void {
+  const { single, logKeys, logKinds } = r
+  for (let i = 0; i < logKeys.length; i++) {
+    const k = logKeys[i]
+    const prev = single.get(k)
+    single.set(k, prev == null ? logKinds[i]! : mergeKind(prev, logKinds[i]!))
+  }
+  logKeys.length = 0
+  logKinds.length = 0
 }
 
 /** Map key of a composite (or blob) primary key. */
@@ -39,9 +63,20 @@ export function mergeKind (prev: number, next: number): number {
 
 /** Every row of one table with its kind code. */
 export function pendingEntries (r: PendingRows): { pk: SqlValue[]; kind: number }[] {
+  foldLog(r)
   const out: { pk: SqlValue[]; kind: number }[] = []
   for (const [k, kind] of r.single) out.push({ pk: [k as SqlValue], kind })
   for (const e of r.multi.values()) out.push(e)
   return out
 }
 
+
+/** The key of every row of one table, scalar keys first (a version's row list). */
+export function pendingKeys (r: PendingRows): SqlValue[][] {
+  foldLog(r)
+  const out: SqlValue[][] = new Array(r.single.size)
+  let i = 0
+  for (const k of r.single.keys()) out[i++] = [k as SqlValue]
+  for (const e of r.multi.values()) out.push(e.pk)
+  return out
+}

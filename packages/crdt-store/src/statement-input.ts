@@ -5,20 +5,23 @@ import type { SqlValue, Statement } from './types.ts'
 /** Internal tables and trigger-only functions; client statements naming them are refused. */
 export const INTERNAL_NAME = /__patina_|__crsql_|\bpatina_(sqn?|stamp|lastn?|existed)\b/i
 
-/** Statement kinds a client transaction may run. */
-export const WRITE_HEAD = /^\s*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
+/** Statement kinds a client transaction may run (after any leading comments). */
+export const WRITE_HEAD = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*(INSERT|UPDATE|DELETE|REPLACE|SELECT|WITH|VALUES)\b/i
 
 const NO_ARGS: unknown[] = []
 
+// integral numbers outside the 64-bit range stay numbers: SQLite stores them as REAL
+const I64_LIMIT = 2 ** 63
+
 function conv (v: SqlValue): unknown {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v)
+  if (typeof v === 'number' && Number.isInteger(v) && v >= -I64_LIMIT && v < I64_LIMIT) return BigInt(v)
   if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength)
   if (typeof v === 'boolean') return v ? 1n : 0n
   return v
 }
 
 /**
- * Converts user parameters for binding (integral numbers as INTEGER, `:`/`$`/`@` stripped from
+ * Converts user parameters for binding (integral numbers within 64 bits as INTEGER, `:`/`$`/`@` stripped from
  * names): the argument list to spread into a better-sqlite3 call. Positional values come back as
  * separate arguments, which better-sqlite3 binds faster than one array argument.
  */

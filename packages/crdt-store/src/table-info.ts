@@ -48,10 +48,12 @@ interface PragmaCol { cid: number; name: string; type: string; notnull: number; 
 /** Columns of a table from `pragma_table_xinfo`, without generated/hidden columns. */
 export function tableColumns (db: Database, table: string): ColumnMeta[] {
   const rows = db.prepare('SELECT * FROM pragma_table_xinfo(?)').all(table) as PragmaCol[]
+  // a STRICT table's ANY column stores every value as given: no affinity, whatever its name says
+  const strict = (db.prepare("SELECT strict FROM pragma_table_list WHERE schema = 'main' AND name = ?").get(table) as { strict: number } | undefined)?.strict === 1
   return rows.filter(r => (r.hidden ?? 0) === 0).map(r => ({
     name: r.name,
     type: r.type,
-    affinity: affinityOf(r.type),
+    affinity: strict && r.type.toUpperCase() === 'ANY' ? 'BLOB' : affinityOf(r.type),
     notNull: r.notnull !== 0,
     defaultValue: r.dflt_value,
     pk: r.pk
@@ -63,8 +65,17 @@ export function crrTable (db: Database, table: string): CrrTable {
   const cols = tableColumns(db, table)
   const pks = cols.filter(c => c.pk > 0).sort((a, b) => a.pk - b.pk)
   const rest = cols.filter(c => c.pk === 0)
-  const intPk = pks.length === 1 && pks[0]!.type.toUpperCase() === 'INTEGER' && !isWithoutRowid(db, table)
+  const intPk = pks.length === 1 && pks[0]!.type.toUpperCase() === 'INTEGER' && !isWithoutRowid(db, table) && pkIndex(db, table) == null
   return { name: table, pks, cols: rest, intPk }
+}
+
+/**
+ * The index SQLite keeps for a primary key that is not the rowid (composite, non-INTEGER,
+ * `INTEGER PRIMARY KEY DESC`, WITHOUT ROWID), or undefined when the key is the rowid itself.
+ */
+function pkIndex (db: Database, table: string): string | undefined {
+  const row = db.prepare("SELECT name FROM pragma_index_list(?) WHERE origin = 'pk'").get(table) as { name: string } | undefined
+  return row?.name
 }
 
 function isWithoutRowid (db: Database, table: string): boolean {
@@ -77,8 +88,9 @@ export interface CrrViolation { rule: string; message: string }
 
 /**
  * Checks cr-sqlite's rules for a CRR table; returns the first violation, or undefined. Rules: a
- * non-null primary key, no UNIQUE besides the PK, no AUTOINCREMENT, no foreign keys, NOT NULL
- * non-PK columns need a DEFAULT.
+ * non-null primary key with the BINARY collation, no UNIQUE besides the PK, no AUTOINCREMENT, no
+ * foreign keys, no multi-column CHECK, NOT NULL non-PK columns need a DEFAULT, and no column named
+ * like a clock field.
  */
 export function crrViolation (db: Database, table: string): CrrViolation | undefined {
   const exists = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined
@@ -91,6 +103,11 @@ export function crrViolation (db: Database, table: string): CrrViolation | undef
   if (pks.length > 16) return { rule: 'primary-key-too-wide', message: `table "${table}" has ${pks.length} primary-key columns; at most 16 are supported` }
   const nullable = pks.filter(c => c.notnull === 0)
   if (nullable.length > 0) return { rule: 'primary-key-not-null', message: `table "${table}" has a nullable primary key column "${nullable[0]!.name}"; declare it NOT NULL` }
+  const keyIndex = pkIndex(db, table)
+  const collated = keyIndex == null ? undefined : db.prepare("SELECT name, coll FROM pragma_index_xinfo(?) WHERE key = 1 AND upper(coll) != 'BINARY'").get(keyIndex) as { name: string; coll: string } | undefined
+  if (collated != null) return { rule: 'primary-key-collation', message: `table "${table}" has primary key column "${collated.name}" with COLLATE ${collated.coll}; replicas match keys byte for byte, so key columns must use the default BINARY collation` }
+  const clash = clockNameClash(cols.filter(c => (c.hidden ?? 0) === 0))
+  if (clash != null) return { rule: 'reserved-column-name', message: `table "${table}": column "${clash}" has the name of one of the store's clock fields; rename it` }
   if (/autoincrement/i.test(exists.sql)) return { rule: 'autoincrement', message: `table "${table}" uses AUTOINCREMENT; two nodes would assign the same key to unrelated rows` }
   const fks = db.prepare('SELECT count(*) AS n FROM pragma_foreign_key_list(?)').get(table) as { n: number }
   if (fks.n > 0) return { rule: 'foreign-key', message: `table "${table}" has a FOREIGN KEY; CRRs may not have checked foreign keys (replication can violate them)` }
@@ -99,6 +116,16 @@ export function crrViolation (db: Database, table: string): CrrViolation | undef
   const nn = cols.filter(c => c.notnull !== 0 && c.dflt_value == null && c.pk === 0 && (c.hidden ?? 0) === 0)
   if (nn.length > 0) return { rule: 'not-null-default', message: `table "${table}" has a NOT NULL column "${nn[0]!.name}" without a DEFAULT; give it a DEFAULT or make it nullable` }
   return undefined
+}
+
+/**
+ * A column whose name the clock table already uses for something else (`__cl`, `__ss`, `__st`, or
+ * another column's `c__v`, `c__s`, `c__t`), compared as SQLite compares names (ASCII case folded).
+ */
+function clockNameClash (cols: readonly PragmaCol[]): string | undefined {
+  const seen = new Set(['__cl', '__ss', '__st'])
+  for (const c of cols) if (c.pk === 0) for (const f of ['__v', '__s', '__t']) seen.add((c.name + f).toLowerCase())
+  return cols.find(c => seen.has(c.name.toLowerCase()))?.name
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Database as Db } from 'better-sqlite3'
 import { SEQ_SPAN, stampOf } from './crr-sql.ts'
 import { SqlError, TransactionTooLargeError } from './errors.ts'
-import { mergeKind, multiKey } from './pending-rows.ts'
+import { foldLog, mergeKind, multiKey, pendingRows } from './pending-rows.ts'
 import type { Pending, PendingRows } from './pending-rows.ts'
 import type { SqlValue } from './types.ts'
 
@@ -19,11 +19,15 @@ export interface WriteCapture {
   register(db: Db): void
 }
 
+/** Logged scalar keys folded into the row map at once (bounds the log of a long transaction). */
+const LOG_FOLD = 65536
+
 /** Creates the change-capture state of a store's local writes. */
 export function writeCapture (): WriteCapture {
-  // the last recorded row and its kind before that record, for patina_existed
+  // the last recorded row, for patina_existed: a scalar key is the last log entry of `lastRows`;
+  // a composite key is `lastKey` of its multi map, with its kind before that record
   let lastRows: PendingRows | undefined
-  let lastKey: unknown
+  let lastKey: string | undefined
   let lastPrev: number | undefined
   // the table of the previous record: most transactions write one table, so skip the lookup
   let lastTable: string | undefined
@@ -32,7 +36,7 @@ export function writeCapture (): WriteCapture {
   const rowsOf = (p: Pending, table: string): PendingRows => {
     if (table === lastTable && p === lastPending) return lastTableRows!
     let m = p.rows.get(table)
-    if (m == null) { m = { single: new Map(), multi: new Map() }; p.rows.set(table, m) }
+    if (m == null) { m = pendingRows(); p.rows.set(table, m) }
     lastTable = table
     lastTableRows = m
     lastPending = p
@@ -44,10 +48,11 @@ export function writeCapture (): WriteCapture {
     if (kind !== 0) p.overwrites++
     const m = rowsOf(p, table)
     lastRows = m
-    const prev = m.single.get(v)
-    m.single.set(v, prev == null ? kind : mergeKind(prev, kind))
-    lastKey = v
-    lastPrev = prev
+    lastKey = undefined
+    // folding before the append keeps the newest record in the log, where patina_existed finds it
+    if (m.logKeys.length >= LOG_FOLD) foldLog(m)
+    m.logKeys.push(v)
+    m.logKinds.push(kind)
   }
   const cap: WriteCapture = {
     pending: undefined,
@@ -61,10 +66,10 @@ export function writeCapture (): WriteCapture {
       lastRows = m
       const k = multiKey(pk)
       const prev = m.multi.get(k)
-      if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
-      else prev.kind = mergeKind(prev.kind, kind)
       lastKey = k
       lastPrev = prev?.kind
+      if (prev == null) m.multi.set(k, { pk: [...pk] as SqlValue[], kind })
+      else prev.kind = mergeKind(prev.kind, kind)
     },
     allocate (count) {
       const pending = cap.pending
@@ -92,9 +97,13 @@ export function writeCapture (): WriteCapture {
   const replacedLive = (): void => {
     if (lastRows == null) return
     if (cap.pending != null) cap.pending.overwrites++
-    const kind = lastPrev == null ? 1 : mergeKind(lastPrev, 1)
-    if (lastRows.single.has(lastKey)) lastRows.single.set(lastKey, kind)
-    else { const e = lastRows.multi.get(lastKey as string); if (e != null) e.kind = kind }
+    if (lastKey == null) {
+      // the insert's log entry becomes an update; the fold merges it with earlier records
+      lastRows.logKinds[lastRows.logKinds.length - 1] = 1
+      return
+    }
+    const e = lastRows.multi.get(lastKey)
+    if (e != null) e.kind = lastPrev == null ? 1 : mergeKind(lastPrev, 1)
   }
   const sqFn = (n: unknown, kind: unknown, table: unknown, ...pk: unknown[]): number | bigint | null => {
     if (cap.syncBit) return null

@@ -138,4 +138,18 @@ describe('local writes', () => {
     expect([...s.read('SELECT a FROM t').rows]).toEqual([['small']])
     s.close()
   })
+  it('accepts statements after leading comments; a statement it cannot parse gets SQLite\'s message', () => {
+    const s = store()
+    expect(s.transaction([{ sql: "-- name: AddT :exec\nINSERT INTO t (id, a) VALUES (1, 'c')" }, { sql: "/* two */ /* three */\n UPDATE t SET a = 'd' WHERE id = 1" }]).version).toBe(1)
+    expect([...s.read('SELECT a FROM t').rows]).toEqual([['d']])
+    expect(() => s.transaction([{ sql: 'INSRT INTO t VALUES (2)' }])).toThrow(/syntax error/)
+    expect(() => s.transaction([{ sql: '-- sneaky\nPRAGMA writable_schema = 1' }])).toThrow(/only INSERT, UPDATE, DELETE, REPLACE and SELECT/)
+    s.close()
+  })
+  it('binds integral numbers beyond 64 bits as REAL rather than failing', () => {
+    const s = store()
+    s.transaction([{ sql: 'INSERT INTO t (id, a, b) VALUES (?, ?, ?)', params: [1, 'x', 1e20] }, { sql: 'INSERT INTO t (id, b) VALUES (?, ?)', params: [2, -(2 ** 63)] }])
+    expect([...s.read('SELECT typeof(b), b FROM t ORDER BY id').rows]).toEqual([['real', 1e20], ['integer', -9223372036854775808n]])
+    s.close()
+  })
 })
