@@ -329,6 +329,7 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
             addr,
             actorId,
             ...(config.api.bearerToken !== null ? { bearerToken: config.api.bearerToken } : {}),
+            ...(config.api.endpointName !== null ? { endpointName: config.api.endpointName } : {}),
             dataDir: config.db.subscriptionsPath,
             logger: logger.child({ component: 'api' }),
             onRequest: (info) => { metrics.apiRequests.inc({ route: info.route, status: String(info.status) }) }

@@ -23,6 +23,8 @@ export interface AgentConfig {
     pgPassword: string | null
     /** Bearer token required by the HTTP API, or null. */
     bearerToken: string | null
+    /** `api.endpoint_name`: requests naming another endpoint in `x-corrosion-requested-endpoint-name` get 421; null = no check. */
+    endpointName: string | null
   }
   gossip: {
     /** UDP listen address for QUIC, `host:port`. */
@@ -56,7 +58,7 @@ const KEYS: Record<string, KeySpec> = {
   'db.cache_size_kib': { type: 'int', ignored: true },
   'api.addr': { type: 'strings' },
   'api.bind_addr': { type: 'strings', canonical: 'api.addr' },
-  'api.endpoint_name': { type: 'string?', ignored: true },
+  'api.endpoint_name': { type: 'string?' },
   'api.pg.addr': { type: 'string?' },
   'api.pg.user': { type: 'string?' },
   'api.pg.password': { type: 'string?' },
@@ -64,6 +66,9 @@ const KEYS: Record<string, KeySpec> = {
   'api.authz.bearer-token': { type: 'string?' },
   'api.authz.authorization': { type: 'string?', canonical: 'api.authz.bearer-token' },
   'api.authz.bearer': { type: 'string?', canonical: 'api.authz.bearer-token' },
+  // Corrosion's serde aliases: `authorization` for the `authz` table, `bearer` for `bearer-token`.
+  'api.authorization.bearer-token': { type: 'string?', canonical: 'api.authz.bearer-token' },
+  'api.authorization.bearer': { type: 'string?', canonical: 'api.authz.bearer-token' },
   'gossip.addr': { type: 'string' },
   'gossip.bind_addr': { type: 'string', canonical: 'gossip.addr' },
   'gossip.external_addr': { type: 'string?' },
@@ -97,6 +102,7 @@ const DEFAULTS: Record<string, unknown> = {
   'api.pg.addr': null,
   'api.pg.user': null,
   'api.pg.password': null,
+  'api.endpoint_name': null,
   'api.authz.bearer-token': null,
   'gossip.addr': '127.0.0.1:8787',
   'gossip.external_addr': null,
@@ -152,18 +158,21 @@ export function loadConfig (init: LoadConfigInit = {}): AgentConfig {
     } catch (err) {
       throw new ConfigError('', `config file is not valid TOML: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
     }
-    for (const [key, value] of flatten(doc, '')) setKey(values, key, value, 'file')
+    const file = new Map<string, string>()
+    for (const [key, value] of flatten(doc, '')) setKey(values, key, value, 'file', file)
   }
+  const env = new Map<string, string>()
   for (const [name, raw] of Object.entries(init.env ?? {})) {
     // Every key lives in a section, so overrides always nest with `__`; other PATINA_* names are not config.
     if (!name.startsWith('PATINA_') || !name.includes('__') || raw === undefined) continue
     const key = envKey(name.slice('PATINA_'.length))
     if (key === undefined) throw new ConfigError(name, 'unknown configuration key in environment')
-    setKey(values, key, parseEnvValue(raw, KEYS[key]?.type ?? 'string'), 'env')
+    setKey(values, key, parseEnvValue(raw, KEYS[key]?.type ?? 'string'), 'env', env)
   }
+  const overrides = new Map<string, string>()
   for (const [key, value] of Object.entries(init.overrides ?? {})) {
     if (value === undefined) continue
-    setKey(values, key, value, 'override')
+    setKey(values, key, value, 'override', overrides)
   }
   return resolveConfig(values, cwd)
 }
@@ -220,10 +229,23 @@ function parseEnvValue (raw: string, type: KeyType): unknown {
   }
 }
 
-function setKey (values: Map<string, unknown>, key: string, value: unknown, from: string): void {
+/**
+ * Sets one key of one source (`from`). `layer` records which spelling set each canonical key in
+ * that source: a later source overrides an earlier one, but two spellings of one key in the same
+ * source (`[api.authz] bearer-token` and `[api.authorization] bearer`) must agree, since neither
+ * can be said to win.
+ */
+function setKey (values: Map<string, unknown>, key: string, value: unknown, from: string, layer: Map<string, string>): void {
   const spec = KEYS[key]
   if (spec === undefined) throw new ConfigError(key, `unknown configuration key (from ${from})`)
-  values.set(spec.canonical ?? key, checkType(spec.canonical ?? key, spec.type, value))
+  const canonical = spec.canonical ?? key
+  const checked = checkType(canonical, spec.type, value)
+  const earlier = layer.get(canonical)
+  if (earlier !== undefined && earlier !== key && JSON.stringify(values.get(canonical)) !== JSON.stringify(checked)) {
+    throw new ConfigError(key, `conflicts with ${earlier} (from ${from}): both spellings of ${canonical} are set, to different values`)
+  }
+  layer.set(canonical, key)
+  values.set(canonical, checked)
 }
 
 function checkType (key: string, type: KeyType, value: unknown): unknown {
@@ -311,7 +333,8 @@ function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
       pgAddr,
       pgUser: opt('api.pg.user'),
       pgPassword: opt('api.pg.password'),
-      bearerToken: opt('api.authz.bearer-token')
+      bearerToken: opt('api.authz.bearer-token'),
+      endpointName: opt('api.endpoint_name')
     },
     gossip: {
       addr: gossipAddr,

@@ -141,6 +141,20 @@ export function mapError (err: unknown, fallback: ErrorMapping = { status: 500, 
   return (name != null ? errorStatus[name] : undefined) ?? fallback
 }
 
+/**
+ * Texts Corrosion answers verbatim for some errors, whatever detail a store put in its own message:
+ * clients match on these strings, and the store's detail (the SQL, how it found out) is for the log.
+ */
+const wireMessages: Readonly<Record<string, string>> = {
+  StatementNotReadonlyError: 'statement is not readonly'
+}
+
+/** The message a client is sent for `err`: Corrosion's fixed text when its name has one, else its own message. */
+export function wireMessage (err: unknown): string {
+  const name = err instanceof Error ? err.name : undefined
+  return (name != null ? wireMessages[name] : undefined) ?? errorMessage(err)
+}
+
 /** The message of any thrown value. */
 export function errorMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)

@@ -124,7 +124,8 @@ export interface ApiStore {
   transaction(statements: readonly Statement[], options?: AbortOptions): Promise<TransactionOutcome>
   /**
    * Prepares and starts a read-only query. Throws `StatementNotReadonlyError` for a statement that
-   * could write, and a typed SQL error for invalid SQL; nothing is written either way.
+   * could write (any message: HTTP clients get Corrosion's fixed text), and a typed SQL error for
+   * invalid SQL; nothing is written either way.
    */
   query(statement: Statement): QueryCursor
   /**

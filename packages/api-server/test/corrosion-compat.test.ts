@@ -5,6 +5,9 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { startHarness, post, postRaw, NdjsonReader } from './support/harness.ts'
+import { createSqliteApiStore } from './support/sqlite-store.ts'
+import { StatementNotReadonlyError } from '../src/errors.ts'
+import type { ApiStore, Statement } from '../src/index.ts'
 import { expandSql, sqlLiteral } from '../src/subs/expand-sql.ts'
 import { seahash, seahashHex } from '../src/subs/seahash.ts'
 import { hiddenCount, withHiddenKeys } from '../src/subs/hidden-keys.ts'
@@ -32,7 +35,7 @@ describe('Corrosion compatibility details', () => {
     const body = Buffer.concat([prefix, Buffer.from([0xff, 0xfe]), suffix])
     const res = await rawBytes(h.url + '/v1/transactions', body)
     expect(res.status).toBe(400)
-    expect((await res.json() as any).error).toMatch(/UTF-8/)
+    expect((await res.json() as any).results[0].error).toMatch(/UTF-8/)
     const q = await rawBytes(h.url + '/v1/queries', Buffer.concat([Buffer.from('"SELECT \''), Buffer.from([0xc3]), Buffer.from('\'"')]))
     expect(q.status).toBe(400)
     expect(await rows(h, 'SELECT * FROM t')).toEqual([])
@@ -95,7 +98,9 @@ describe('Corrosion compatibility details', () => {
       for (const path of ['/v1/transactions', '/v1/queries', '/v1/subscriptions', '/v1/table_stats']) {
         const res = await postRaw(h.url + path, text)
         expect(res.status, `${path} ${text}`).toBe(400)
-        expect(typeof (await res.json() as any).error).toBe('string')
+        // `/v1/transactions` answers every error as an ExecResponse, bad JSON included.
+        const json = await res.json() as any
+        expect(typeof (path === '/v1/transactions' ? json.results[0].error : json.error), `${path} ${text}`).toBe('string')
       }
     }
     for (const path of ['/v1/updates/%FF', '/v1/subscriptions/%ZZ']) {
@@ -226,5 +231,43 @@ describe('hidden key columns', () => {
     expect(withHiddenKeys({ sql: 'SELECT 1' }, new Set(), true, schemaInfo)).toBeNull()
     expect(hiddenCount(['__patina_pk0', '__patina_pk1', 'v'])).toBe(2)
     expect(hiddenCount(['v', '__patina_pk0'])).toBe(0)
+  })
+})
+
+describe('wire texts Corrosion answers verbatim', () => {
+  /** A store whose not-readonly errors carry their own detail, as the agent's crdt-store's do. */
+  function wordyStore (): ApiStore & { close(): void } {
+    const inner = createSqliteApiStore({ schema })
+    const wordy = <T>(statement: Statement, fn: () => T): T => {
+      try { return fn() } catch (err) {
+        if ((err as Error).name !== 'StatementNotReadonlyError') throw err
+        throw new StatementNotReadonlyError(`statement could write or returns no rows: ${statement.sql}`)
+      }
+    }
+    const { queryAll } = inner
+    return {
+      ...inner,
+      query: (st) => wordy(st, () => inner.query(st)),
+      ...(queryAll != null ? { queryAll: (st: Statement) => wordy(st, () => queryAll(st)) } : {})
+    }
+  }
+
+  it('answers a write on /v1/queries and /v1/subscriptions with exactly {"error":"statement is not readonly"}, the detail only logged', async () => {
+    const store = wordyStore()
+    const logged: unknown[] = []
+    const noop = (): void => {}
+    const h = await startHarness(schema, { store, logger: { debug: (obj) => { logged.push(obj) }, info: noop, warn: noop, error: noop } })
+    try {
+      await post(h.url + '/v1/transactions', ["INSERT INTO t VALUES (1, 'a')"])
+      for (const path of ['/v1/queries', '/v1/subscriptions']) {
+        for (const sql of ["UPDATE t SET v = 'b' WHERE id = 1", 'DELETE FROM t WHERE id = 1', "INSERT INTO t VALUES (2, 'c')"]) {
+          const res = await post(h.url + path, sql)
+          expect(res.status, `${path} ${sql}`).toBe(400)
+          expect(await res.text(), `${path} ${sql}`).toBe('{"error":"statement is not readonly"}')
+        }
+      }
+      expect(await rows(h, 'SELECT id, v FROM t')).toEqual([[1, 'a']])
+      expect(JSON.stringify(logged.map(o => String((o as { err?: Error }).err?.message)))).toContain('could write or returns no rows: DELETE FROM t')
+    } finally { await h.close(); store.close() }
   })
 })

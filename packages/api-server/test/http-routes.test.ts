@@ -71,12 +71,16 @@ describe('HTTP routes over a real server', () => {
       expect((await bad.json() as any).results[0].error).toMatch(/no_table/)
     })
 
-    it('rejects malformed bodies with 400 JSON errors', async () => {
-      for (const body of ['{not json', '{"a":1}', '[1]', '[[1, 2]]', '[["SELECT 1", 5]]', '[{"params": []}]', '[{"query": 5}]', 'null', '"x"']) {
+    it('rejects malformed bodies with 400 in the ExecResponse shape, bad JSON included', async () => {
+      for (const body of ['{not json', '[["INSERT', '', '{"a":1}', '[1]', '[[1, 2]]', '[["SELECT 1", 5]]', '[{"params": []}]', '[{"query": 5}]', 'null', '"x"', '[]']) {
         const res = await postRaw(h.url + '/v1/transactions', body)
         expect(res.status, body).toBe(400)
         const j = await res.json() as any
-        expect(typeof (j.error ?? j.results?.[0]?.error), body).toBe('string')
+        expect(Object.keys(j).sort(), body).toEqual(['actor_id', 'results', 'time', 'version'])
+        expect(j.results.length, body).toBe(1)
+        expect(typeof j.results[0].error, body).toBe('string')
+        expect(j.version, body).toBeNull()
+        expect(j.actor_id, body).toBe('ab'.repeat(16))
       }
       const res = await postRaw(h.url + '/v1/transactions?timeout=abc', '["SELECT 1"]')
       expect(res.status).toBe(400)

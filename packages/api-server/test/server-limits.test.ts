@@ -37,7 +37,7 @@ describe('auth, limits and load shedding', () => {
     try {
       const res = await postRaw(h.url + '/v1/transactions', JSON.stringify([['INSERT INTO t VALUES (1, ?)', ['x'.repeat(5000)]]]))
       expect(res.status).toBe(413)
-      expect((await res.json() as any).error).toMatch(/larger than 1024/)
+      expect((await res.json() as any).results[0].error).toMatch(/larger than 1024/)
       const ok = await post(h.url + '/v1/transactions', ["INSERT INTO t VALUES (1, 'x')"])
       expect(ok.status).toBe(200)
     } finally { await h.close() }

@@ -108,9 +108,16 @@ describe('subscriptions', () => {
       const old = new NdjsonReader(await fetch(`${h.url}/v1/subscriptions/${id}?from=1`))
       expect(await old.next()).toEqual({ error: 'subscription already deleted older changes, min change id: 3' })
       expect(await old.next()).toBeNull()
-      const none = await post(h.url + '/v1/subscriptions?from=2', 'SELECT name FROM users')
-      expect(none.status).toBe(400)
-      expect((await none.json() as any).error).toBe('a `from` query param was supplied, but no existing subscription found')
+      // Any `from` on create is refused, `from=0` included (Corrosion: `params.from.is_some()`).
+      for (const from of [2, 0]) {
+        const none = await post(h.url + `/v1/subscriptions?from=${from}`, 'SELECT name FROM users')
+        expect(none.status, `from=${from}`).toBe(400)
+        expect(await none.json() as any).toEqual({ error: 'a `from` query param was supplied, but no existing subscription found' })
+      }
+      // Attaching with from=0 replays the rows, as without `from`.
+      const attached = new NdjsonReader(await post(h.url + '/v1/subscriptions?from=0', 'SELECT id, name FROM sandwiches'))
+      expect(await attached.next()).toEqual({ columns: ['id', 'name'] })
+      await attached.cancel()
       for (const r of [rd, resumed, viaPost]) await r.cancel()
     } finally { await h.close() }
   })

@@ -4,9 +4,9 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import Fastify from 'fastify'
-import { BodyTooLargeError, OverloadedError, UnauthorizedError, errorMessage, mapError } from '../errors.ts'
+import { BodyTooLargeError, OverloadedError, UnauthorizedError, mapError, wireMessage } from '../errors.ts'
 import { decodeUtf8, parseJson, stringifyJson } from '../statement.ts'
-import { registerDataRoutes } from './data-routes.ts'
+import { execErrorBody, registerDataRoutes } from './data-routes.ts'
 import { registerStreamRoutes } from './stream-routes.ts'
 import { registerInfoRoutes } from './info-routes.ts'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
@@ -88,13 +88,16 @@ export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: C
   })
   app.addHook('onRequestAbort', (req, done) => { release(req); done() })
 
-  app.setErrorHandler((err, _req, reply) => {
+  app.setErrorHandler((err, req, reply) => {
     const e = err as Error & { code?: string, statusCode?: number }
     let mapped: Error = e
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') mapped = new BodyTooLargeError(`request body is larger than ${init.bodyLimit ?? 16 * 1024 * 1024} bytes`)
     const status = mapError(mapped, { status: e.statusCode != null && e.statusCode >= 400 ? e.statusCode : 500, sqlstate: 'XX000' }).status
     if (status >= 500) logger?.error({ err }, 'request failed')
-    void reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(mapped) }))
+    const message = wireMessage(mapped)
+    // A body that never reached the handler (bad JSON, too large) still gets its route's error shape.
+    const body = req.routeOptions.url === '/v1/transactions' ? execErrorBody(message, 0, ctx.actorId) : { error: message }
+    void reply.code(status).header('content-type', 'application/json').send(stringifyJson(body))
   })
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0] ?? ''

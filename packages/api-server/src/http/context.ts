@@ -1,5 +1,5 @@
 /** What the route handlers share. */
-import { errorMessage, mapError } from '../errors.ts'
+import { errorMessage, mapError, wireMessage } from '../errors.ts'
 import { stringifyJson } from '../statement.ts'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiCluster, ApiStore } from '../ports.ts'
@@ -22,8 +22,14 @@ export interface RouteContext {
   streamStarted?: (req: FastifyRequest) => void
 }
 
-/** Sends `{"error": message}` with the status the error table gives (or `fallback`). */
-export function sendError (reply: FastifyReply, err: unknown, fallback: number): FastifyReply {
+/**
+ * Sends `{"error": message}` with the status the error table gives (or `fallback`). The message is
+ * the wire text (see `wireMessage`); when that hides the error's own message, the latter goes to
+ * `logger` at debug level so the detail is not lost.
+ */
+export function sendError (reply: FastifyReply, err: unknown, fallback: number, logger?: ApiLogger): FastifyReply {
   const { status } = mapError(err, { status: fallback, sqlstate: 'XX000' })
-  return reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: errorMessage(err) }))
+  const message = wireMessage(err)
+  if (logger != null && message !== errorMessage(err)) logger.debug({ err, route: reply.request.routeOptions.url }, message)
+  return reply.code(status).header('content-type', 'application/json').send(stringifyJson({ error: message }))
 }

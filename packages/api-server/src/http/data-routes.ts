@@ -11,13 +11,21 @@ import type { RouteContext } from './context.ts'
 
 type Query = Record<string, string | string[] | undefined>
 
+/**
+ * The body of every `/v1/transactions` error: Corrosion's `ExecResponse` with one error result and
+ * no version, so a client reads one shape whatever went wrong (bad JSON included).
+ */
+export function execErrorBody (message: string, time: number, actorId: string): { results: Array<{ error: string }>, time: number, version: null, actor_id: string } {
+  return { results: [{ error: message }], time, version: null, actor_id: actorId }
+}
+
 /** Registers the data routes. */
 export function registerDataRoutes (app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/transactions', async (req, reply) => {
     const t0 = performance.now()
     const fail = (status: number, message: string): unknown =>
       reply.code(status).header('content-type', 'application/json')
-        .send(stringifyJson({ results: [{ error: message }], time: (performance.now() - t0) / 1000, version: null, actor_id: ctx.actorId }))
+        .send(stringifyJson(execErrorBody(message, (performance.now() - t0) / 1000, ctx.actorId)))
     let statements
     let timeout
     try {
@@ -51,10 +59,10 @@ export function registerDataRoutes (app: FastifyInstance, ctx: RouteContext): vo
       const statement = parseStatement(req.body)
       cursor = ctx.store.query(statement)
     } catch (err) {
-      return sendError(reply, err, 400)
+      return sendError(reply, err, 400, ctx.logger)
     }
     let first: IteratorResult<SqlValue[]>
-    try { first = cursor.rows.next() } catch (err) { cursor.close(); return sendError(reply, err, 500) }
+    try { first = cursor.rows.next() } catch (err) { cursor.close(); return sendError(reply, err, 500, ctx.logger) }
     const time = (performance.now() - t0) / 1000
     const deadline = timeout > 0 ? t0 + timeout * 1000 : null
     const body = queryBody(cursor, first, time, deadline, timeout)

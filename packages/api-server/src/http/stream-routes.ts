@@ -44,12 +44,13 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: RouteContext): 
       options = attachOptions(req.query as Query)
       const statement = parseStatement(req.body)
       const existing = ctx.subs.find(statement)
-      if (existing == null && options.from != null && options.from > 0) {
+      // Any `from` on create is refused, `from=0` included: Corrosion checks `params.from.is_some()`.
+      if (existing == null && options.from != null) {
         throw new InvalidRequestError('a `from` query param was supplied, but no existing subscription found')
       }
       sub = existing ?? ctx.subs.getOrCreate(statement)
     } catch (err) {
-      return sendError(reply, err, 400)
+      return sendError(reply, err, 400, ctx.logger)
     }
     return stream(ctx, sub, options, reply)
   })
@@ -61,7 +62,7 @@ export function registerStreamRoutes (app: FastifyInstance, ctx: RouteContext): 
       options = attachOptions(req.query as Query)
       sub = ctx.subs.get((req.params as { id: string }).id)
     } catch (err) {
-      return sendError(reply, err, 400)
+      return sendError(reply, err, 400, ctx.logger)
     }
     return stream(ctx, sub, options, reply)
   })
