@@ -1,4 +1,4 @@
-import type { Statement as DbStatement } from 'better-sqlite3'
+import type { Database as Db, Statement as DbStatement } from 'better-sqlite3'
 import { SqlError, StatementNotReadonlyError } from './errors.ts'
 import { looseValue } from './runtime.ts'
 import { bindArgs, sqlError } from './statement-input.ts'
@@ -19,54 +19,75 @@ export interface Reads {
 
 interface Prepared { stmt: DbStatement; columns: QueryColumn[] }
 
-// Most recently used last; readers such as subscriptions re-run the same few statements often.
-const MAX_CACHED = 512
+/** A read-only connection and the statements prepared on it, most recently used last. */
+interface ReadConn { db: Db; cache: Map<string, Prepared>; generation: number }
 
-/** Creates the read side of a store over its reader connection. */
+// readers such as subscriptions re-run the same few statements often
+const MAX_CACHED = 512
+// a cursor connection's own cache: one client stream runs one statement
+const MAX_CACHED_CURSOR = 32
+// cursor connections kept open for the next cursor; more are closed when their cursor ends
+const MAX_IDLE_CURSOR_CONNS = 2
+
+/**
+ * Creates the read side of a store. Whole-result reads (`readAll`, `readBatch`) run on the store's
+ * reader connection; each streaming cursor (`read`) gets a read-only connection of its own for as
+ * long as it is open. SQLite holds a connection's read snapshot while any statement on it is still
+ * stepping, so a cursor sharing the reader would make every other read see the database as it was
+ * when the cursor started: a commit made meanwhile would stay invisible to subscriptions and to
+ * queries that come after it.
+ */
 export function reads (state: StoreState): Reads {
   const { reader, memory } = state
-  const cache = new Map<string, Prepared>()
+  const main: ReadConn = { db: reader, cache: new Map(), generation: 0 }
   let batchDepth = 0
   const begin = reader.prepare('BEGIN')
   const commit = reader.prepare('COMMIT')
-  // a batch's read transaction that could not end yet (a cursor it opened is still being read)
-  let pendingCommit = false
   // after a schema change: the reader connection still holds the old schema until it next reads
   // the database, and would prepare (and describe) statements against it
   let schemaStale = false
   const probe = memory ? undefined : reader.prepare('SELECT count(*) FROM sqlite_master')
-  const settle = (): void => {
-    if (!pendingCommit) return
-    if (!reader.inTransaction) { pendingCommit = false; return }
-    try { commit.run(); pendingCommit = false } catch { /* a cursor is still open: its end retries */ }
-  }
+  // cursor connections: idle ones wait for the next cursor; `open` holds every one not yet closed
+  let generation = 0
+  const idle: ReadConn[] = []
+  const open = new Set<ReadConn>()
+  state.onClose(() => {
+    for (const c of open) { try { c.db.close() } catch { /* a cursor is mid-step: the process is ending it */ } }
+    open.clear()
+    idle.length = 0
+  })
 
-  const prepare = (sql: string): Prepared => {
+  const prepareOn = (conn: ReadConn, sql: string, max: number): Prepared => {
     if (typeof sql !== 'string') throw new SqlError('a query needs an sql string')
-    if (batchDepth === 0) settle()
-    if (schemaStale) {
-      if (!reader.inTransaction) probe?.get()
-      schemaStale = false
-    }
-    const hit = cache.get(sql)
+    const hit = conn.cache.get(sql)
     // a statement still iterated by an open cursor cannot run again: prepare another
     if (hit != null && !hit.stmt.busy) {
-      cache.delete(sql)
-      cache.set(sql, hit)
+      conn.cache.delete(sql)
+      conn.cache.set(sql, hit)
       return hit
     }
     let stmt: DbStatement
-    try { stmt = reader.prepare(sql) } catch (err) { throw sqlError(err, sql) }
+    try { stmt = conn.db.prepare(sql) } catch (err) { throw sqlError(err, sql) }
     if (!stmt.readonly || !stmt.reader) throw new StatementNotReadonlyError(`statement could write or returns no rows: ${sql.slice(0, 200)}`)
     // table and column say where a result column comes from (subscriptions key rows by them)
     const columns = stmt.columns().map(c => ({ name: c.name, type: c.type, table: c.table, column: c.column }))
     stmt.raw(true).safeIntegers(true)
     const p = { stmt, columns }
     if (hit == null) {
-      if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value!)
-      cache.set(sql, p)
+      if (conn.cache.size >= max) conn.cache.delete(conn.cache.keys().next().value!)
+      conn.cache.set(sql, p)
     }
     return p
+  }
+
+  const prepare = (sql: string): Prepared => {
+    // a batch whose COMMIT failed must not leave the reader on an old snapshot
+    if (batchDepth === 0 && !memory && reader.inTransaction) commit.run()
+    if (schemaStale) {
+      if (!reader.inTransaction) probe?.get()
+      schemaStale = false
+    }
+    return prepareOn(main, sql, MAX_CACHED)
   }
   const conv = (row: SqlValue[]): SqlValue[] => { for (let i = 0; i < row.length; i++) row[i] = looseValue(row[i]!); return row }
 
@@ -79,6 +100,20 @@ export function reads (state: StoreState): Reads {
     return { columns, rows }
   }
 
+  const checkout = (): ReadConn => {
+    const c = idle.pop()
+    if (c != null) return c
+    const conn = { db: state.openReader(), cache: new Map<string, Prepared>(), generation }
+    open.add(conn)
+    return conn
+  }
+  const release = (conn: ReadConn): void => {
+    if (!open.has(conn)) return
+    if (conn.generation === generation && idle.length < MAX_IDLE_CURSOR_CONNS) { idle.push(conn); return }
+    open.delete(conn)
+    try { conn.db.close() } catch { /* still stepping: closed with the store */ }
+  }
+
   const read = (sql: string, params?: Statement['params']): QueryCursor => {
     state.alive()
     if (memory) {
@@ -87,19 +122,27 @@ export function reads (state: StoreState): Reads {
       const it = rows[Symbol.iterator]()
       return { columns, rows: it, close () { it.return?.() } }
     }
-    const { stmt, columns } = prepare(sql)
+    const conn = checkout()
+    let released = false
+    const done = (): void => { if (!released) { released = true; release(conn) } }
     let it: IterableIterator<SqlValue[]>
+    let columns: QueryColumn[]
     try {
-      const inner = stmt.iterate(...bindArgs(params)) as IterableIterator<SqlValue[]>
-      it = (function * () { try { for (const r of inner) yield conv(r) } finally { if (batchDepth === 0) settle() } })()
+      const p = prepareOn(conn, sql, MAX_CACHED_CURSOR)
+      columns = p.columns
+      const inner = p.stmt.iterate(...bindArgs(params)) as IterableIterator<SqlValue[]>
+      it = (function * () { try { for (const r of inner) yield conv(r) } finally { done() } })()
       const ret = it.return?.bind(it)
       it.return = (v?: unknown) => {
         inner.return?.()
         const r = ret != null ? ret(v) : { done: true as const, value: undefined }
-        if (batchDepth === 0) settle()
+        done()
         return r
       }
-    } catch (err) { throw sqlError(err, sql) }
+    } catch (err) {
+      done()
+      throw err instanceof SqlError || err instanceof StatementNotReadonlyError ? err : sqlError(err, sql)
+    }
     return { columns, rows: it, close () { it.return?.() } }
   }
 
@@ -107,20 +150,30 @@ export function reads (state: StoreState): Reads {
     state.alive()
     // the in-memory store reads on the writer: a transaction there would hold up writes
     if (memory || batchDepth > 0) return fn()
-    settle()
-    if (reader.inTransaction) return fn()
-    // a streaming cursor open elsewhere keeps the connection busy: then no shared snapshot this time
-    try { begin.run() } catch { return fn() }
+    if (reader.inTransaction) commit.run()
+    begin.run()
     batchDepth++
     try {
       return fn()
     } finally {
       batchDepth--
-      // a cursor fn left open keeps the snapshot until it ends (settle() runs again then)
-      pendingCommit = true
-      settle()
+      // nothing streams on the reader, so this cannot find a busy statement; if it ever fails,
+      // the next read ends the transaction before it runs
+      try { commit.run() } catch (err) { state.log?.warn?.({ err }, 'ending a read batch failed') }
     }
   }
 
-  return { read, readAll, readBatch, clear () { cache.clear(); schemaStale = true } }
+  return {
+    read,
+    readAll,
+    readBatch,
+    clear () {
+      main.cache.clear()
+      schemaStale = true
+      // cursor connections prepared against the old schema: drop the idle ones, and the busy ones
+      // when their cursor ends
+      generation++
+      for (const c of idle.splice(0)) { open.delete(c); c.db.close() }
+    }
+  }
 }

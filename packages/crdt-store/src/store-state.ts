@@ -22,8 +22,12 @@ import type { WriteCapture } from './write-capture.ts'
 /** The state every part of an open store shares: connections, sites, books, tables, listeners. */
 export interface StoreState {
   readonly db: Db
-  /** A read-only connection for `read()` (the writer itself for an in-memory store). */
+  /** The read-only connection for whole-result reads (the writer itself for an in-memory store). */
   readonly reader: Db
+  /** Opens another read-only connection like `reader` (file stores only), for a streaming cursor. */
+  openReader(): Db
+  /** Runs `fn` when the store closes, before its own connections close (read cursors' connections). */
+  onClose(fn: () => void): void
   readonly memory: boolean
   readonly log: StoreLogger | undefined
   readonly chunkBytes: number
@@ -139,14 +143,17 @@ export function storeState (db: Db, init: StoreInit): StoreState {
   loadTables()
 
   const st = storeStatements(db)
-  const reader: Db = memory ? db : new Database(init.path, { readonly: true })
-  if (reader !== db) {
-    registerReadFns(reader)
-    // preparing a write on the reader compiles the CRR triggers: give their functions inert stubs
+  const openReader = (): Db => {
+    const c = new Database(init.path, { readonly: true })
+    registerReadFns(c)
+    // preparing a write on a reader compiles the CRR triggers: give their functions inert stubs
     for (const f of ['patina_sq', 'patina_sqn', 'patina_last', 'patina_lastn', 'patina_stamp', 'patina_existed']) {
-      reader.function(f, { varargs: true, deterministic: false }, () => null)
+      c.function(f, { varargs: true, deterministic: false }, () => null)
     }
+    return c
   }
+  const reader: Db = memory ? db : openReader()
+  const closers: (() => void)[] = []
 
   const listeners = new Set<(ev: CommitEvent) => void>()
   let closed = false
@@ -187,6 +194,8 @@ export function storeState (db: Db, init: StoreInit): StoreState {
   return {
     db,
     reader,
+    openReader,
+    onClose (fn) { closers.push(fn) },
     memory,
     log,
     chunkBytes,
@@ -211,6 +220,7 @@ export function storeState (db: Db, init: StoreInit): StoreState {
     close () {
       if (closed) return
       closed = true
+      for (const fn of closers) fn()
       if (reader !== db) reader.close()
       db.close()
     }

@@ -123,6 +123,32 @@ describe('read statements, readAll and readBatch on a file store', () => {
       expect(s.readAll('SELECT count(*) FROM t').rows).toEqual([[4]])
     })
   })
+  it('an open cursor does not hold other reads on its snapshot: they see commits made meanwhile', () => {
+    withFileStore(s => {
+      s.applySchema('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, pad TEXT)')
+      s.transaction(tx => { for (let i = 0; i < 2000; i++) tx.run('INSERT INTO t VALUES (?, ?)', [i, 'x'.repeat(200)]) })
+      const cursors = [s.read('SELECT id FROM t ORDER BY id'), s.read('SELECT count(*) FROM t'), s.read('SELECT id FROM t ORDER BY id DESC')]
+      for (const c of cursors) c.rows.next()
+      s.transaction([{ sql: "INSERT INTO t VALUES (5000, 'new')" }])
+      // whole-result reads, batches and a new cursor all see the commit while the others stay open
+      expect(s.readAll('SELECT count(*) FROM t').rows).toEqual([[2001]])
+      expect(s.readBatch(() => s.readAll('SELECT pad FROM t WHERE id = 5000').rows)).toEqual([['new']])
+      const fresh = s.read('SELECT max(id) FROM t')
+      expect([...fresh.rows]).toEqual([[5000]])
+      // each open cursor reads on in the snapshot it started with
+      expect([...cursors[0]!.rows]).toHaveLength(1999)
+      cursors[1]!.close()
+      cursors[2]!.close()
+      s.transaction([{ sql: 'DELETE FROM t WHERE id < 1000' }])
+      expect(s.readAll('SELECT count(*) FROM t').rows).toEqual([[1001]])
+      // cursors opened after a schema change see the new column, one still open keeps working
+      const old = s.read('SELECT id FROM t ORDER BY id')
+      old.rows.next()
+      s.applySchema('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL, pad TEXT, extra TEXT)')
+      expect(s.read('SELECT * FROM t LIMIT 1').columns.map(c => c.name)).toEqual(['id', 'pad', 'extra'])
+      expect([...old.rows]).toHaveLength(1000)
+    })
+  })
   it('sees a column added by a schema change (prepared statements are dropped)', () => {
     withFileStore(s => {
       s.applySchema('CREATE TABLE t (id INTEGER PRIMARY KEY NOT NULL)')
