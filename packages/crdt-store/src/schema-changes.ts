@@ -47,6 +47,16 @@ export function schemaChanges (state: StoreState, local: LocalWrites): SchemaCha
   }
   rebuildView()
 
+  // A file written by an older version keeps the triggers that version made; rebuild those that
+  // differ from what this version makes, so fixes to change capture reach existing databases.
+  // (SQLite keeps a trigger's text without its IF NOT EXISTS.)
+  const staleTriggers = [...tables.values()].map(t => t.meta).filter(meta => {
+    const want = triggersSql(meta).map(sql => sql.replace(/^CREATE TRIGGER IF NOT EXISTS /, 'CREATE TRIGGER ')).sort()
+    const have = (db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND substr(name, 1, length(?)) = ?").pluck().all(meta.name, meta.name + '__crsql_', meta.name + '__crsql_') as string[]).sort()
+    return want.length !== have.length || want.some((w, i) => w !== have[i])
+  })
+  if (staleTriggers.length > 0) db.transaction(() => { for (const meta of staleTriggers) setupCrr(meta.name, false) })()
+
   function applySchema (sql: string | readonly string[]): SchemaChange {
     alive()
     const plan = planSchema(db, sql, name => tables.has(name))

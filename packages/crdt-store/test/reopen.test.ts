@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
 import { encodeChangeset, openStore } from '../src/index.ts'
 import { hex, rows } from './helpers.ts'
@@ -34,6 +35,28 @@ describe('durability', () => {
     expect(s.applySchema(schema).unchanged).toBe(true)
     s.close()
     remote.close()
+  })
+  it('rebuilds change-capture triggers an older version left in the file', () => {
+    const path = join(tmpDir(), 'db.sqlite')
+    let s = openStore({ path })
+    s.applySchema('CREATE TABLE c (id INTEGER PRIMARY KEY NOT NULL, v TEXT COLLATE NOCASE)')
+    s.transaction([{ sql: "INSERT INTO c VALUES (1, 'a')" }])
+    s.close()
+    const triggers = (db: Database.Database): string[] => db.prepare("SELECT sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name").pluck().all() as string[]
+    // an older build compared values with the column's collation, so a case-only change was lost
+    const raw = new Database(path)
+    const current = triggers(raw)
+    const old = current.map(t => t.replace(' COLLATE BINARY', ''))
+    expect(old).not.toEqual(current)
+    raw.exec('DROP TRIGGER "c__crsql_utrig_v"')
+    raw.exec(old.find(t => t.includes('c__crsql_utrig_v'))!)
+    raw.close()
+    s = openStore({ path })
+    const check = new Database(path, { readonly: true })
+    expect(triggers(check)).toEqual(current)
+    check.close()
+    expect(s.transaction([{ sql: "UPDATE c SET v = 'A' WHERE id = 1" }]).version).toBe(2)
+    s.close()
   })
   it('survives SIGKILL of a writing process: data, site id and bookkeeping intact', async () => {
     const dir = tmpDir()
