@@ -3,6 +3,7 @@ import { classifyStatement, writeVerb } from './statement-kind.ts'
 import { lexSql, splitStatements } from './sql-lexer.ts'
 import { rewriteForSqlite } from './sql-rewrite.ts'
 import { PgProtocolError } from './errors.ts'
+import type { ParamTyping } from './param-types.ts'
 import type { StatementClass } from './statement-kind.ts'
 import type { ResultSet } from './result-set.ts'
 import type { SqlValue } from '../ports.ts'
@@ -19,6 +20,8 @@ export interface PreparedStatement {
   paramOrder: number[]
   /** Parameter type OIDs from Parse (0 = let the server decide). */
   paramTypes: number[]
+  /** How each parameter is typed: Parse's OID, an explicit cast in the SQL, `= ANY($n)`. */
+  paramTyping: ParamTyping[]
   cls: StatementClass
   /** Verb for write command tags. */
   verb: string
@@ -50,15 +53,17 @@ function analyse (sql: string, paramTypes: readonly number[]): PreparedStatement
   const parts = splitStatements(sql)
   if (parts.length > 1) throw new PgProtocolError('cannot insert multiple commands into a prepared statement', { sqlState: '42601' })
   const one = parts[0] ?? ''
-  const { sql: sqlite, paramCount, paramOrder } = rewriteForSqlite(one)
+  const { sql: sqlite, paramCount, paramOrder, paramCasts, arrayParams } = rewriteForSqlite(one)
+  const count = Math.max(paramCount, paramTypes.length)
   const cls = classifyStatement(one)
   const verb = cls.kind === 'sql' ? writeVerb(one) : cls.verb
   return {
     sql: one,
     sqlite,
-    paramCount: Math.max(paramCount, paramTypes.length),
+    paramCount: count,
     paramOrder,
     paramTypes: [...paramTypes],
+    paramTyping: Array.from({ length: count }, (_, i) => ({ client: paramTypes[i] ?? 0, cast: paramCasts[i] ?? 0, array: arrayParams.includes(i) })),
     cls,
     verb,
     // Only reads go to the catalog database, so a client can never alter it.

@@ -2,17 +2,19 @@ import { PgDuplicateObjectError, PgProtocolError, PgTransactionAbortedError, PgU
 import { parseCopy } from './copy-format.ts'
 import { addCopyData, copyInStatements, startCopyIn } from './copy-in.ts'
 import { formatOf, prepareStatement } from './prepared.ts'
-import { resultFromCursor, resultFromRows } from './result-set.ts'
+import { hasComputedColumns, resultFromCursor, resultFromRows, resultFromTypedCursor, typedQuerySql } from './result-set.ts'
 import { describeRows, writeCopyOut, writeRows } from './row-writer.ts'
 import { parseSet, parseShow, reportedName } from './session-settings.ts'
 import { writeTag } from './statement-kind.ts'
 import { splitStatements } from './sql-lexer.ts'
-import { OID, decodeParam } from './types.ts'
+import { OID } from './types.ts'
+import { bindParam, describedParamType, needsColumnContext, paramColumnTypes } from './param-types.ts'
 import * as msg from './wire/backend-messages.ts'
 import type { Catalog, CatalogSession } from './catalog.ts'
 import type { CopyStatement } from './copy-format.ts'
 import type { CopyInState } from './copy-in.ts'
 import type { PgLogger } from './pg-logger.ts'
+import type { ParamTyping } from './param-types.ts'
 import type { Portal, PreparedStatement } from './prepared.ts'
 import type { ResultSet } from './result-set.ts'
 import type { BindMessage, ParseMessage } from './wire/frontend-messages.ts'
@@ -88,6 +90,16 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
   const portals = new Map<string, Portal>()
   // Statements the store has already refused as reads: later runs go straight to the write path.
   const knownWrites = new WeakSet<PreparedStatement>()
+  // Declared column types parameters meet, per statement (computed on first need).
+  const columnTypes = new WeakMap<PreparedStatement, number[]>()
+  const paramColumns = (prep: PreparedStatement): number[] => {
+    let c = columnTypes.get(prep)
+    if (c === undefined) {
+      c = paramColumnTypes(prep.sql, store.schema(), prep.paramCount)
+      columnTypes.set(prep, c)
+    }
+    return c
+  }
 
   const closePortal = (name: string): void => {
     const p = portals.get(name)
@@ -123,7 +135,23 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     }
     if (knownWrites.has(prep)) return null
     try {
-      return resultFromCursor(store.query(paramsFor(prep, params)), undefined, peek)
+      const stmt = paramsFor(prep, params)
+      const cursor = store.query(stmt)
+      if (peek !== 'never' && (prep.verb === 'SELECT' || prep.verb === 'VALUES') && hasComputedColumns(cursor.columns)) {
+        // Computed columns are typed by the storage class of their values (see typedQuerySql).
+        let typed: ReturnType<ApiStore['query']> | null = null
+        try {
+          typed = store.query({ ...stmt, sql: typedQuerySql(stmt.sql, cursor.columns) })
+        } catch (err) {
+          init.logger?.debug?.({ err, sql: prep.sql }, 'pg typed read failed; typing computed columns by value')
+        }
+        if (typed !== null) {
+          const columns = cursor.columns
+          cursor.close()
+          return resultFromTypedCursor(columns, typed, peek)
+        }
+      }
+      return resultFromCursor(cursor, undefined, peek)
     } catch (err) {
       if ((err as Error)?.name === 'StatementNotReadonlyError') {
         knownWrites.add(prep)
@@ -332,7 +360,20 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
       if (m.params.length !== prep.paramCount) {
         throw new PgProtocolError(`bind message supplies ${m.params.length} parameters, but prepared statement "${m.statement}" requires ${prep.paramCount}`)
       }
-      const params = m.params.map((raw, i) => decodeParam(raw, formatOf(m.paramFormats, i), prep.paramTypes[i] ?? 0, i))
+      let columns: number[] | undefined
+      const columnOf = (i: number, raw: Buffer | null, format: number, typing: ParamTyping): number => {
+        // Only an untyped text value that reads differently by column (booleans, timestamps) needs
+        // the statement's column analysis, which needs the schema: done once per statement.
+        if (raw === null || format !== 0 || typing.client !== 0 || typing.cast !== 0 || typing.array || prep.catalog) return 0
+        if (!needsColumnContext(raw.toString('utf8'))) return 0
+        columns ??= paramColumns(prep)
+        return columns[i] ?? 0
+      }
+      const params = m.params.map((raw, i) => {
+        const format = formatOf(m.paramFormats, i)
+        const typing = prep.paramTyping[i] ?? { client: 0, cast: 0, array: false }
+        return bindParam(raw, format, typing, columnOf(i, raw, format, typing), i)
+      })
       if (m.portal !== '' && portals.has(m.portal)) throw new PgDuplicateObjectError(`portal "${m.portal}" already exists`, { sqlState: '42P03' })
       closePortal(m.portal)
       portals.set(m.portal, { statement: prep, params, resultFormats: m.resultFormats, ran: false })
@@ -343,10 +384,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
       if (kind === 'S') {
         const prep = statements.get(name)
         if (prep === undefined) throw new PgUnknownObjectError(`prepared statement "${name}" does not exist`, { sqlState: '26000' })
-        msg.parameterDescription(out.w, Array.from({ length: prep.paramCount }, (_, i) => {
-          const t = prep.paramTypes[i] ?? 0
-          return t === 0 ? OID.text : t
-        }))
+        msg.parameterDescription(out.w, prep.paramTyping.map(describedParamType))
         if (prep.cls.kind === 'show') { describeRows(out.w, show(prep), []); return }
         if (prep.cls.kind !== 'sql') { msg.noData(out.w); return }
         if (status === 'E') throw new PgTransactionAbortedError()

@@ -1,5 +1,5 @@
 import { OID, oidForDeclaredType, oidForValue } from './types.ts'
-import type { QueryCursor, SqlValue } from '../ports.ts'
+import type { ColumnInfo, QueryCursor, SqlValue } from '../ports.ts'
 
 /** A result column as RowDescription reports it. */
 export interface ResultColumn {
@@ -91,5 +91,91 @@ export function resultFromRows (columns: ResultColumn[], rows: SqlValue[][]): Re
     columns,
     next: () => rows[i++],
     close: () => { i = rows.length }
+  }
+}
+
+/** Rows a typed result looks at before describing its computed columns. */
+export const TYPE_SAMPLE_ROWS = 256
+
+const isComputed = (c: ColumnInfo): boolean => c.type == null || c.type === ''
+
+/** Whether a result has columns without a declared type (typed by {@link typedQuerySql}). */
+export function hasComputedColumns (columns: readonly ColumnInfo[]): boolean {
+  return columns.some(isComputed)
+}
+
+/**
+ * The read `sql` (with result `columns`) wrapped so that each row also carries `typeof()` of every
+ * computed column: the store port hands REAL 1.0 and INTEGER 1 over as the same JS number, and
+ * PostgreSQL clients need to know which one a column holds. Parameters keep their order.
+ */
+export function typedQuerySql (sql: string, columns: readonly ColumnInfo[]): string {
+  const names = columns.map((_, i) => `"__c${i}"`)
+  const types = columns.flatMap((c, i) => isComputed(c) ? [`typeof(${names[i] as string})`] : [])
+  return `WITH "__pg_typed"(${names.join(', ')}) AS (\n${sql}\n) SELECT ${[...names, ...types].join(', ')} FROM "__pg_typed"`
+}
+
+function oidForClasses (classes: ReadonlySet<string>): number {
+  if (classes.size === 0) return OID.text
+  if (classes.size === 1) {
+    const [only] = classes
+    return only === 'integer' ? OID.int8 : only === 'real' ? OID.float8 : only === 'blob' ? OID.bytea : OID.text
+  }
+  // INTEGER and REAL together are numbers (PostgreSQL would resolve int and float to float8);
+  // any other mix has no common type but text.
+  if (classes.size === 2 && classes.has('integer') && classes.has('real')) return OID.float8
+  return OID.text
+}
+
+/**
+ * Like {@link resultFromCursor} over a cursor opened with {@link typedQuerySql}: `columns` are the
+ * original read's columns. A computed column is typed by the SQLite storage classes of its values
+ * in the first {@link TYPE_SAMPLE_ROWS} rows: all INTEGER → int8, REAL (or INTEGER and REAL) →
+ * float8, TEXT → text, BLOB → bytea, a mix → text (each value sent as its text), none → text.
+ */
+export function resultFromTypedCursor (columns: readonly ColumnInfo[], cursor: QueryCursor, peek: 'run' | 'try'): ResultSet {
+  const n = columns.length
+  const computed = columns.flatMap((c, i) => isComputed(c) ? [i] : [])
+  const classes = computed.map(() => new Set<string>())
+  const sample: SqlValue[][] = []
+  let done = false
+  try {
+    while (sample.length < TYPE_SAMPLE_ROWS) {
+      const r = cursor.rows.next()
+      if (r.done === true) { done = true; break }
+      const row = r.value
+      for (let k = 0; k < computed.length; k++) {
+        const cls = row[n + k]
+        if (typeof cls === 'string' && cls !== 'null') (classes[k] as Set<string>).add(cls)
+      }
+      sample.push(row.length > n ? row.slice(0, n) : row)
+    }
+  } catch (err) {
+    if (peek === 'run') { cursor.close(); throw err }
+    sample.length = 0
+    done = true
+  }
+  if (done) cursor.close()
+  const oids = new Map(computed.map((i, k) => [i, oidForClasses(classes[k] as Set<string>)]))
+  const described = columns.map((c, i) => {
+    const oid = oids.get(i)
+    return oid !== undefined ? { name: computedName(c.name), oid } : { name: c.name, oid: oidForDeclaredType(c.type) }
+  })
+  let at = 0
+  let closed = false
+  return {
+    columns: described,
+    next () {
+      if (at < sample.length) return sample[at++]
+      if (done || closed) return undefined
+      const r = cursor.rows.next()
+      if (r.done === true) { done = true; cursor.close(); return undefined }
+      return r.value.length > n ? r.value.slice(0, n) : r.value
+    },
+    close () {
+      closed = true
+      at = sample.length
+      if (!done) { done = true; cursor.close() }
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { formatDateTime, isDateTimeOid } from './datetime.ts'
 import { PgParameterError } from './errors.ts'
 import type { SqlValue } from '../ports.ts'
 
@@ -196,7 +197,9 @@ export function encodeText (v: SqlValue, oid: number): string | null {
     return Number.isInteger(v) && oid !== OID.float8 && oid !== OID.float4 ? String(v) : floatText(v)
   }
   if (typeof v === 'bigint') return String(v)
-  return oid === OID.bytea ? hex(Buffer.from(v, 'utf8')) : v
+  if (oid === OID.bytea) return hex(Buffer.from(v, 'utf8'))
+  // SQLite keeps dates as text in any ISO-8601 spelling; clients parse PostgreSQL's output format.
+  return isDateTimeOid(oid) ? formatDateTime(v, oid) : v
 }
 
 /** Types for which binary result format is implemented. */

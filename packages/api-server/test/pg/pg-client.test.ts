@@ -108,7 +108,8 @@ describe('pg client', () => {
     // pg has no data stream for COPY FROM STDIN, so it answers CopyFail: the COPY is aborted.
     await expect(client.query('COPY todos FROM STDIN')).rejects.toMatchObject({ code: '57014' })
     await expect(client.query("INSERT INTO todos (id, title) VALUES (1, 'a') RETURNING id")).rejects.toMatchObject({ code: '0A000' })
-    await expect(client.query('SELECT $1::int4 AS x', ['nope'])).resolves.toBeDefined()
+    // A cast types the parameter, as in PostgreSQL: 'nope' is not an integer.
+    await expect(client.query('SELECT $1::int4 AS x', ['nope'])).rejects.toMatchObject({ code: '22P02' })
     expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: '1' }])
   })
 
