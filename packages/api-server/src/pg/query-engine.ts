@@ -293,6 +293,35 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     msg.readyForQuery(out.w, status)
   }
 
+  /**
+   * A query string of several plain writes, outside a block, runs as one store transaction, the way
+   * PostgreSQL runs a multi-statement query string as one implicit transaction: all of it or none,
+   * with each statement's real row count. Returns false, having run nothing, when any part is not a
+   * plain write (reads, COPY, transaction or session commands): those strings run statement by
+   * statement, since a block here could not show a read the writes before it.
+   */
+  const runWritesAtomically = async (parts: readonly string[], out: EngineOutput, signal?: AbortSignal): Promise<boolean> => {
+    const preps: PreparedStatement[] = []
+    for (const part of parts) {
+      let prep: PreparedStatement
+      try { prep = prepareStatement(part) } catch { return false }
+      if (prep.cls.kind !== 'sql' || prep.catalog || prep.paramCount > 0 || prep.returning) return false
+      let read: ResultSet | null
+      try { read = openRead(prep, [], 'never') } catch { return false }
+      if (read !== null) { read.close(); return false }
+      preps.push(prep)
+    }
+    try {
+      const outcome = await store.transaction(preps.map((p) => paramsFor(p, [])), signal !== undefined ? { signal } : {})
+      preps.forEach((p, i) => { msg.commandComplete(out.w, writeTag(p.verb, outcome.results[i]?.rowsAffected ?? 0)) })
+    } catch (err) {
+      msg.errorResponse(out.w, errorFields(err))
+    }
+    closePortal('')
+    msg.readyForQuery(out.w, status)
+    return true
+  }
+
   const failBlock = (): void => {
     if (status === 'T') status = 'E'
   }
@@ -305,6 +334,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     async simpleQuery (sql, out, options) {
       const parts = splitStatements(sql)
       if (parts.length === 0) msg.emptyQueryResponse(out.w)
+      if (parts.length > 1 && status === 'I' && await runWritesAtomically(parts, out, options?.signal)) return
       await runParts(parts, out, options?.signal)
     },
 

@@ -72,6 +72,19 @@ describe('pg client', () => {
     expect((await client.query('SELECT count(*) AS n FROM todos')).rows[0].n).toBe('2')
   })
 
+  it('runs a query string of several writes as one implicit transaction', async () => {
+    const before = f.store.version
+    const ok = await client.query("INSERT INTO todos (id, title) VALUES (1, 'a'); INSERT INTO todos (id, title) VALUES (2, 'b'), (3, 'c'); UPDATE todos SET done = 1 WHERE id > 1") as unknown as pg.QueryResult[]
+    expect(ok.map((r) => [r.command, r.rowCount])).toEqual([['INSERT', 1], ['INSERT', 2], ['UPDATE', 2]])
+    expect(f.store.version).toBe(before + 1)
+    // a failing statement leaves nothing of the string behind, the writes before it included
+    await expect(client.query("INSERT INTO todos (id, title) VALUES (4, 'd'); INSERT INTO todos (id, title) VALUES (1, 'dup'); INSERT INTO todos (id, title) VALUES (5, 'e')")).rejects.toMatchObject({ code: '23505' })
+    expect((await client.query('SELECT id FROM todos ORDER BY id')).rows).toEqual([{ id: '1' }, { id: '2' }, { id: '3' }])
+    // a string mixing reads and writes still runs statement by statement, so the read sees the write
+    const mixed = await client.query("INSERT INTO todos (id, title) VALUES (6, 'f'); SELECT count(*) AS n FROM todos") as unknown as pg.QueryResult[]
+    expect(mixed[1]?.rows).toEqual([{ n: '4' }])
+  })
+
   it('discards a rolled-back block', async () => {
     await client.query('BEGIN')
     await client.query("INSERT INTO todos (id, title) VALUES (1, 'a')")
