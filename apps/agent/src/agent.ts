@@ -23,6 +23,7 @@ import { createPayloadHandler } from './adapters/payload-handler.ts'
 import { gossipMetricsAdapter } from './adapters/gossip-metrics.ts'
 import { createApiStore } from './adapters/api-store.ts'
 import { createSyncPort, changesetKey, type SyncPortBytes } from './adapters/sync-port.ts'
+import { catchUpGate, openGate, type CatchUpGate } from './catch-up.ts'
 
 /** Broadcast budget multiplier λ of the agent's gossip (see the comment where it is used). */
 const BROADCAST_LAMBDA = 2
@@ -48,6 +49,12 @@ export interface AgentInit {
   syncIntervalMs?: { min: number; max: number }
   /** The PG endpoint factory (default: `@patina/api-server`'s `createPgServer`). */
   createPgServer?: PgServerFactory
+  /**
+   * After start, local writes wait until one anti-entropy round with a peer has completed (so
+   * versions this node lost come back before it numbers new ones), at most this long (ms, default
+   * 10 000). Only a node with a bootstrap list or data from other nodes waits.
+   */
+  catchUpTimeoutMs?: number
 }
 
 /** Where a running agent listens. */
@@ -166,7 +173,9 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
     if (full) await g.waitForCapacity({ signal: options?.signal ?? AbortSignal.timeout(10_000) }).catch(() => {})
   }
 
-  const apiStore = createApiStore({ store, guard, onLocalCommit: broadcastChangesets })
+  // open until start decides whether this node must catch up first
+  let writeGate: CatchUpGate = openGate()
+  const apiStore = createApiStore({ store, guard, onLocalCommit: broadcastChangesets, writesReady: async (signal) => { await writeGate.wait(signal) } })
   store.onCommit(ev => {
     metrics.changesCommitted.inc({ source: ev.source })
   })
@@ -297,6 +306,24 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         services.unshift({ name: 'membership', stop: async () => { await swim?.stop() } })
         await swim.start()
         pushMembers()
+        // a node that has been part of a cluster (or is joining one) catches up before writing
+        if (config.gossip.bootstrap.length > 0 || guard(() => store.syncStatus()).some(a => a.actor !== actorId)) {
+          const s = swim
+          writeGate = catchUpGate({
+            timeoutMs: init.catchUpTimeoutMs ?? 10_000,
+            logger,
+            peers: {
+              anyAlive: () => s.members().some(m => m.state === 'alive'),
+              syncRound: async () => (await syncPort!.eager(async () => await g.syncNow())).peersSynced,
+              onMembership: (fn) => {
+                s.addEventListener('member:up', fn)
+                return () => { s.removeEventListener('member:up', fn) }
+              }
+            }
+          })
+          const gate = writeGate
+          services.unshift({ name: 'catch-up', stop: async () => { gate.close() } })
+        }
         // Like Corrosion's announcer: while this node knows nobody alive, keep announcing to the
         // bootstrap list with backoff (5 s → 60 s), so starting before the seeds is fine.
         const seeds = config.gossip.bootstrap.map(b => toQuicMultiaddr(b, 'gossip.bootstrap'))

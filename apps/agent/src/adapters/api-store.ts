@@ -19,6 +19,8 @@ export interface ApiStoreAdapterInit {
   guard: <T>(fn: () => T) => T
   /** Receives the changesets of every local commit (to broadcast them); may wait for queue room. */
   onLocalCommit: (changesets: readonly Changeset[], options?: { signal?: AbortSignal }) => Promise<void> | void
+  /** Resolves when local writes may run (the node has caught up after starting); none: always. */
+  writesReady?: (signal?: AbortSignal) => Promise<void>
 }
 
 /**
@@ -45,6 +47,7 @@ export function createApiStore (init: ApiStoreAdapterInit): ApiStore {
   return {
     async transaction (statements, options): Promise<TransactionOutcome> {
       options?.signal?.throwIfAborted()
+      await init.writesReady?.(options?.signal)
       const result = guard(() => store.transaction(statements))
       // Committed already; waiting here only slows the writer down when gossip is backed up.
       if (result.changesets.length > 0) await init.onLocalCommit(result.changesets, options)
