@@ -70,7 +70,6 @@ export function pendingEntries (r: PendingRows): { pk: SqlValue[]; kind: number 
   return out
 }
 
-
 /** The key of every row of one table, scalar keys first (a version's row list). */
 export function pendingKeys (r: PendingRows): SqlValue[][] {
   foldLog(r)
