@@ -201,6 +201,14 @@ describe('HTTP routes over a real server', () => {
       await ra.cancel(); await rb.cancel()
     })
 
+    it('ignores a body, whatever it is, as Corrosion does', async () => {
+      for (const body of ['garbage', '{"x":', '[1,2]']) {
+        const res = await fetch(h.url + '/v1/updates/kv', { method: 'POST', body, headers: { 'content-type': 'application/json' } })
+        expect(res.status, body).toBe(200)
+        await res.body?.cancel()
+      }
+    })
+
     it('refuses unknown tables and tables without a primary key', async () => {
       expect((await post(h.url + '/v1/updates/nope', undefined)).status).toBe(400)
       expect((await post(h.url + '/v1/updates/nopk', undefined)).status).toBe(400)

@@ -157,6 +157,31 @@ describe('keyed re-reads', () => {
   }, 60_000)
 })
 
+describe('event order within a batch', () => {
+  it('reports inserts and updates before deletes, so a key change reads as the new row, then the old one leaving', async () => {
+    const store = createSqliteApiStore({ schema })
+    const m = createSubscriptionManager({ store, batchDelayMs: 60_000 })
+    m.start()
+    try {
+      await store.transaction([{ sql: "INSERT INTO kv VALUES ('x', 1, 10), ('y', 1, 20)" }])
+      for (const sql of ['SELECT k1, k2, v FROM kv', 'SELECT k2, v FROM kv']) {
+        const sub = m.getOrCreate({ sql })
+        const l = recorder()
+        sub.attach(l)
+        l.events.length = 0
+        await store.transaction([{ sql: "UPDATE kv SET k2 = 5 WHERE k1 = 'x'" }, { sql: "UPDATE kv SET v = 21 WHERE k1 = 'y'" }])
+        m.flush()
+        const types = l.events.filter(e => e.change != null).map(e => e.change[0] as string)
+        expect(types.length, sql).toBeGreaterThan(0)
+        expect(types.lastIndexOf('insert') < types.indexOf('delete') || !types.includes('delete'), `${sql}: ${types.join(',')}`).toBe(true)
+        expect(types.lastIndexOf('update') < types.indexOf('delete') || !types.includes('delete'), `${sql}: ${types.join(',')}`).toBe(true)
+        await store.transaction([{ sql: "UPDATE kv SET k2 = 1 WHERE k1 = 'x'" }])
+        m.flush()
+      }
+    } finally { m.stop(); store.close() }
+  })
+})
+
 describe('change ids under bursts (HTTP)', () => {
   it('stay contiguous and ordered for every client while commits arrive in bursts', async () => {
     const h = await startHarness(schema)

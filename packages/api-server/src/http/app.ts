@@ -45,7 +45,9 @@ export function createHttpApp (init: ApiServerInit, ctx: RouteContext, limits: C
   app.removeAllContentTypeParsers()
   // Every body is JSON whatever its content type (Corrosion clients do not always set one).
   // Bytes are decoded strictly: invalid UTF-8 is refused rather than replaced by U+FFFD and stored.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    // `/v1/updates/:table` takes no body, and Corrosion ignores whatever is sent
+    if (req.url.startsWith('/v1/updates/')) { done(null, undefined); return }
     try {
       const text = decodeUtf8(body as Buffer)
       if (text.trim() === '') { done(null, undefined); return }

@@ -117,13 +117,17 @@ export function indexRows (byRowid: Map<number, SubRow>, plan: IncrementalPlan):
 
 /**
  * Applies the re-read rows of `keys` to the held rows, in place: rows present before and after are
- * updated (when they differ), new ones appended, vanished ones deleted. Costs O(changed keys).
+ * updated (when they differ), new ones appended, vanished ones deleted (reported last). Costs
+ * O(changed keys).
  */
 export function applyKeyed (held: KeyedRows, plan: IncrementalPlan, keys: readonly SqlValue[][], fresh: readonly SqlValue[][], nextRowid: number): { changes: RowDiffChange[], nextRowid: number } {
   if (keys.length === 1 && fresh.length <= 1) return applyOne(held, plan, keys[0] as SqlValue[], fresh[0], nextRowid)
   const freshBy = new Map<string, SqlValue[]>()
   for (const cells of fresh) freshBy.set(cellsKey(cells, plan.pkPos), cells)
   const changes: RowDiffChange[] = []
+  // inserts and updates first, then deletes, as Corrosion orders a batch (a key change reads as the
+  // new row arriving, then the old one leaving)
+  const deletes: RowDiffChange[] = []
   const seen = new Set<string>()
   for (const key of keys) {
     const k = cellsKey(key)
@@ -145,10 +149,10 @@ export function applyKeyed (held: KeyedRows, plan: IncrementalPlan, keys: readon
     } else if (old != null) {
       held.byRowid.delete(old.rowid)
       held.byKey.delete(k)
-      changes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
+      deletes.push({ type: 'delete', rowid: old.rowid, cells: old.cells })
     }
   }
-  return { changes, nextRowid }
+  return { changes: deletes.length === 0 ? changes : changes.concat(deletes), nextRowid }
 }
 
 /** {@link applyKeyed} for the common single changed key, without the lookup tables. */

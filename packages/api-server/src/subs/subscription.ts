@@ -89,6 +89,29 @@ export function runQuery (store: ApiStore, statement: Statement, limits: QueryLi
   } finally { cur.close() }
 }
 
+/**
+ * Where each of a subscription's created columns is in a later result (positions into `now`), or
+ * null when one cannot be found. Columns are matched in order by name and, when known, by the table
+ * column they read, so columns a schema change added (anywhere, e.g. by `*` over a join) are
+ * skipped.
+ */
+export function shapeProjection (shape: readonly ColumnInfo[], now: readonly ColumnInfo[]): number[] | null {
+  const out: number[] = []
+  let j = 0
+  for (const c of shape) {
+    while (j < now.length && !sameColumn(c, now[j]!)) j++
+    if (j === now.length) return null
+    out.push(j++)
+  }
+  return out
+}
+
+function sameColumn (a: ColumnInfo, b: ColumnInfo): boolean {
+  if (a.name !== b.name) return false
+  if (a.table == null || b.table == null) return true
+  return a.table === b.table && a.column === b.column
+}
+
 /** The NDJSON line of an `error` event. */
 export function errorLine (message: string): string {
   return stringifyJson({ error: message }) + '\n'
@@ -169,6 +192,12 @@ export class Subscription {
   private readonly rowLocal: boolean
   private readonly limits: QueryLimits
   private plan: IncrementalPlan | null = null
+  /**
+   * The result columns the subscription was created with. Its shape is fixed then, as Corrosion
+   * fixes it by expanding `*` at creation: when a schema change adds columns to what the SQL
+   * returns, rows are projected back to these (see {@link shapeProjection}).
+   */
+  private shape: ColumnInfo[] | null = null
   /** The keyed re-read texts, and what they were built from. */
   private keyedCache: { sql: KeyedSql, plan: IncrementalPlan, statement: Statement, columns: number } | null = null
   /** The current result by row id, in result order. */
@@ -199,6 +228,7 @@ export class Subscription {
     if (r != null) {
       this.id = r.id
       this.heldColumns = r.columns
+      this.shape = r.columns.map(name => ({ name, type: null }))
       this.hidden = hiddenCount(r.columns)
       if (this.hidden > 0 && keys != null) this.evalStatement = keys.statement
       for (const row of r.rows) this.byRowid.set(row.rowid, row)
@@ -218,6 +248,7 @@ export class Subscription {
     }
     run ??= runQuery(this.store, this.statement, this.limits)
     this.evalTime = run.time
+    this.shape = run.columns
     this.learnColumns(run.columns)
     this.warmKeyed()
     for (const cells of run.rows) {
@@ -304,7 +335,16 @@ export class Subscription {
         this.evalStatement = this.statement
         run = runQuery(this.store, this.statement, this.limits)
       }
-      const names = run.columns.map(c => c.name)
+      let names = run.columns.map(c => c.name)
+      if (this.keysKnown && names.join('\u0000') !== this.heldColumns.join('\u0000')) {
+        const proj = this.shape != null ? shapeProjection(this.shape, run.columns) : null
+        if (proj != null) {
+          // the schema grew: keep the created shape; re-read by key no longer fits, run in full
+          run = { columns: proj.map(j => run.columns[j]!), rows: run.rows.map(r => proj.map(j => r[j]!)), time: run.time }
+          names = run.columns.map(c => c.name)
+          this.plan = null
+        }
+      }
       if (!this.keysKnown || names.join('\u0000') !== this.heldColumns.join('\u0000')) this.learnColumns(run.columns)
       const d = diffRows([...this.byRowid.values()], run.rows, this.keys, this.nextRowid)
       this.byRowid = new Map(d.rows.map(r => [r.rowid, r]))
