@@ -159,11 +159,12 @@ export function planSchema (main: Db, sql: string | readonly string[], isCrr: (t
   const scratch = new Database(':memory:')
   try {
     const source = new Map<string, string>()
+    const indexSource = new Map<string, string>()
     for (const s of statements) {
       checkStatement(s)
       try { scratch.exec(s) } catch (err) { throw stmtError(`invalid statement: ${(err as Error).message}`, s, { rule: 'syntax' }) }
-      const m = /^\s*CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[^\s(]+)/i.exec(s)
-      if (m != null) source.set(m[1]!.replace(/^["`[]|["`\]]$/g, '').toLowerCase(), s)
+      const m = /^\s*CREATE\s+(?:UNIQUE\s+)?(TABLE|INDEX)\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|[^\s(]+)/i.exec(s)
+      if (m != null) (m[1]!.toUpperCase() === 'TABLE' ? source : indexSource).set(m[2]!.replace(/^["`[]|["`\]]$/g, '').toLowerCase(), s)
     }
     const plan: SchemaPlan = { createTables: [], importTables: [], addColumns: [], dropIndexes: [], createIndexes: [] }
     const tables = scratch.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid").all() as { name: string; sql: string }[]
@@ -173,7 +174,8 @@ export function planSchema (main: Db, sql: string | readonly string[], isCrr: (t
       const stmt = source.get(t.name.toLowerCase()) ?? t.sql
       if (INTERNAL.test(t.name)) throw stmtError(`table name "${t.name}" is reserved`, stmt, { table: t.name, rule: 'reserved-name' })
       const v = crrViolation(scratch, t.name)
-      if (v != null) throw stmtError(v.message, stmt, { table: t.name, rule: v.rule })
+      // a UNIQUE index breaks the rule in its own statement, not in the table's
+      if (v != null) throw stmtError(v.message, (v.index != null ? indexSource.get(v.index.toLowerCase()) : undefined) ?? stmt, { table: t.name, rule: v.rule })
       const desired = tableColumns(scratch, t.name)
       const existing = main.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE").get(t.name) as { name: string } | undefined
       if (existing == null) { plan.createTables.push({ name: t.name, sql: t.sql }); continue }

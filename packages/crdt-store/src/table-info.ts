@@ -84,7 +84,7 @@ function isWithoutRowid (db: Database, table: string): boolean {
 }
 
 /** One broken CRR rule: which rule and a message naming the table. */
-export interface CrrViolation { rule: string; message: string }
+export interface CrrViolation { rule: string; message: string; /** The index at fault (rule `unique`). */ index?: string }
 
 /**
  * Checks cr-sqlite's rules for a CRR table; returns the first violation, or undefined. Rules: a
@@ -96,7 +96,7 @@ export function crrViolation (db: Database, table: string): CrrViolation | undef
   const exists = db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?").get(table) as { sql: string } | undefined
   if (exists == null) return { rule: 'table-missing', message: `table "${table}" does not exist` }
   const uniq = db.prepare("SELECT name FROM pragma_index_list(?) WHERE origin != 'pk' AND \"unique\" = 1").all(table) as { name: string }[]
-  if (uniq.length > 0) return { rule: 'unique', message: `table "${table}" has a UNIQUE constraint or index besides the primary key (${uniq[0]!.name}); CRRs allow uniqueness only on the primary key` }
+  if (uniq.length > 0) return { rule: 'unique', index: uniq[0]!.name, message: `table "${table}" has a UNIQUE constraint or index besides the primary key (${uniq[0]!.name}); CRRs allow uniqueness only on the primary key` }
   const cols = db.prepare('SELECT * FROM pragma_table_xinfo(?)').all(table) as PragmaCol[]
   const pks = cols.filter(c => c.pk > 0)
   if (pks.length === 0) return { rule: 'primary-key', message: `table "${table}" has no primary key; CRRs need a primary key` }

@@ -24,6 +24,12 @@ describe('CRR rules', () => {
   it('refuses UNIQUE besides the primary key', () => {
     refused('CREATE TABLE u (id INTEGER PRIMARY KEY NOT NULL, email TEXT UNIQUE)', 'unique', 'u')
     refused('CREATE TABLE u2 (id INTEGER PRIMARY KEY NOT NULL, email TEXT); CREATE UNIQUE INDEX u2e ON u2 (email)', 'unique', 'u2')
+    // the error quotes the statement at fault: the index, not the table
+    const s = openStore({ path: ':memory:' })
+    try {
+      expect(() => s.applySchema(['CREATE TABLE u3 (id INTEGER PRIMARY KEY NOT NULL, email TEXT)', 'CREATE UNIQUE INDEX IF NOT EXISTS "u3 e" ON u3 (email)']))
+        .toThrow(expect.objectContaining({ statement: 'CREATE UNIQUE INDEX IF NOT EXISTS "u3 e" ON u3 (email)' }))
+    } finally { s.close() }
   })
   it('refuses foreign keys', () => refused('CREATE TABLE p (id INTEGER PRIMARY KEY NOT NULL); CREATE TABLE c (id INTEGER PRIMARY KEY NOT NULL, pid INTEGER REFERENCES p (id))', 'foreign-key', 'c'))
   it('refuses NOT NULL non-PK columns without DEFAULT', () => refused('CREATE TABLE nn (id INTEGER PRIMARY KEY NOT NULL, a TEXT NOT NULL)', 'not-null-default', 'nn'))
