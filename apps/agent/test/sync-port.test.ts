@@ -47,6 +47,28 @@ describe('sync port adapter over real stores', () => {
     for (const s of [a, b, c]) s.close()
   })
 
+  it('asks an actor\'s versions from the peer that holds them, not from one with a higher head and gaps where we lack', () => {
+    const a = store()
+    const b = store()
+    const d = store()
+    const c = store()
+    for (let i = 0; i < 40; i++) a.transaction([{ sql: 'INSERT INTO t VALUES (?, ?)', params: [i, 'a'] }])
+    const all = [...a.serve(c.needs(a.summary()))]
+    // B holds 1..40 but lacks 10..30; D holds 1..35 without gaps; C has 1..9
+    for (const cs of all) if (cs.version < 10 || cs.version > 30) b.apply(cs)
+    for (const cs of all) if (cs.version <= 35) d.apply(cs)
+    for (const cs of all) if (cs.version < 10) c.apply(cs)
+    const port = (s: ReturnType<typeof store>): ReturnType<typeof createSyncPort> => createSyncPort({ store: s, guard: fn => fn(), logger, random: () => 0 })
+    const needs = port(c).needs([{ peer: 'B', summary: port(b).summary() }, { peer: 'D', summary: port(d).summary() }])
+    expect(needs.map(n => n.peer)).toEqual(['D'])
+    for (const ch of port(d).serve(needs[0]!.needs)) port(c).apply(ch)
+    expect(c.summary().actors[0]).toMatchObject({ head: 35, gaps: [] })
+    // equal holdings: the higher head wins, so the rest comes next round
+    const next = port(c).needs([{ peer: 'B', summary: port(b).summary() }, { peer: 'D', summary: port(d).summary() }])
+    expect(next.map(n => n.peer)).toEqual(['B'])
+    for (const s of [a, b, c, d]) s.close()
+  })
+
   it('with a grace period, asks only for versions announced at least that long ago', async () => {
     const a = store()
     const c = store()

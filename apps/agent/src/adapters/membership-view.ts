@@ -44,8 +44,11 @@ export function memberList (members: readonly SwimMember[], self: SelfView): Age
 }
 
 /**
- * The peers gossip may use: alive members of the same cluster, minus partitioned ones. Also teaches
- * the partition filter which peer id and address each actor uses.
+ * The peers gossip may use: live (alive or suspect) members of the same cluster, minus partitioned
+ * ones. Suspects stay: a suspect that refutes goes back to alive without a membership event, and
+ * dropping it here would keep it out of broadcast and sync until some later event (for ever, in a
+ * quiet cluster), and with it the versions only it holds. A member found dead is removed then.
+ * Also teaches the partition filter which peer id and address each actor uses.
  */
 export function gossipPeers (members: readonly SwimMember[], selfActor: string, clusterId: number, partition: PartitionFilter): Array<{ addr: string; peerId?: string }> {
   const alive: Array<{ addr: string; peerId?: string }> = []
@@ -53,7 +56,7 @@ export function gossipPeers (members: readonly SwimMember[], selfActor: string, 
     if (m.id === selfActor) continue
     const meta = decodeMemberMeta(m.meta)
     if (meta !== undefined) partition.learn(meta.actor, meta.peerId, m.addr)
-    if (m.state !== 'alive') continue
+    if (m.state !== 'alive' && m.state !== 'suspect') continue
     if (meta !== undefined && meta.clusterId !== clusterId) continue
     if (partition.isBlocked(meta?.actor) || partition.isBlocked(meta?.peerId) || partition.isAddrBlocked(m.addr)) continue
     alive.push({ addr: m.addr, ...(meta !== undefined ? { peerId: meta.peerId } : {}) })

@@ -1,5 +1,5 @@
 import { encodeChangeset, decodeChangeset, encodeSummary, decodeSummary, encodeNeeds, decodeNeeds } from '@patina/crdt-store'
-import type { ApplyResult, Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
+import type { ActorNeeds, ApplyResult, Changeset, CrdtStore, SyncNeeds, SyncSummary } from '@patina/crdt-store'
 import type { Logger } from 'pino'
 import { AgedHeads, clipSummary } from './aged-heads.ts'
 
@@ -29,6 +29,15 @@ export interface SyncPortInit {
   graceMs?: number
   /** Clock for the grace period (default `performance.now`). */
   now?: () => number
+  /** Randomness for choosing between equally good peers (default `Math.random`). */
+  random?: () => number
+}
+
+/** How many versions (whole, or partly as missing seqs) one actor's needs ask for. */
+function needCount (n: ActorNeeds): number {
+  let count = n.partial.length
+  for (const [a, b] of n.full) count += b - a + 1
+  return count
 }
 
 /**
@@ -41,6 +50,7 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
   const chunkBytes = init.chunkBytes ?? 256 * 1024
   const aged = new AgedHeads(init.graceMs ?? 0)
   const now = init.now ?? (() => performance.now())
+  const random = init.random ?? Math.random
   let eager = 0
   return {
     async eager (round) {
@@ -51,7 +61,6 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
       return encodeSummary(guard(() => store.summary()))
     },
     needs (remotes) {
-      // Ask each actor's missing versions from one peer only: the one with the highest head for it.
       const decoded: Array<{ peer: string; summary: SyncSummary }> = []
       for (const r of remotes) {
         try {
@@ -60,30 +69,48 @@ export function createSyncPort (init: SyncPortInit): SyncPortBytes {
           init.logger.warn({ peer: r.peer, err: (err as Error).message }, 'malformed sync summary')
         }
       }
-      const best = new Map<string, { peer: string; head: number }>()
-      for (const { peer, summary } of decoded) {
+      // the aged head of an actor is the greatest any peer announced, once old enough
+      const t = now()
+      const highest = new Map<string, number>()
+      for (const { summary } of decoded) {
         for (const a of summary.actors) {
           const key = Buffer.from(a.actor).toString('hex')
-          const cur = best.get(key)
-          if (cur === undefined || a.head > cur.head) best.set(key, { peer, head: a.head })
+          if (a.head > (highest.get(key) ?? 0)) highest.set(key, a.head)
         }
       }
-      const t = now()
-      for (const [key, b] of best) aged.observe(key, b.head, t)
-      const out: Array<{ peer: string; needs: Uint8Array }> = []
+      for (const [key, head] of highest) aged.observe(key, head, t)
+      // What each peer could send of what we lack, per actor; each actor is then asked from one
+      // peer only: the one that could send the most of it (then the higher head, then chance). The
+      // peer with the highest head may lack the very versions we lack (its own gaps): asking it
+      // would get nothing, round after round.
+      const best = new Map<string, { peer: string; needs: ActorNeeds; count: number; head: number }>()
       for (const { peer, summary } of decoded) {
+        const heads = new Map<string, number>()
         const actors: SyncSummary['actors'] = []
         for (const a of summary.actors) {
           const key = Buffer.from(a.actor).toString('hex')
-          if (best.get(key)?.peer !== peer) continue
-          const head = eager > 0 ? a.head : aged.aged(key, t)
+          const head = eager > 0 ? a.head : Math.min(a.head, aged.aged(key, t))
+          heads.set(key, a.head)
           if (head > 0) actors.push(clipSummary(a, head))
         }
-        const own: SyncSummary = { ...summary, actors }
-        const needs = guard(() => store.needs(own))
-        if (needs.actors.length > 0) out.push({ peer, needs: encodeNeeds(needs) })
+        if (actors.length === 0) continue
+        for (const n of guard(() => store.needs({ ...summary, actors })).actors) {
+          const key = Buffer.from(n.actor).toString('hex')
+          const count = needCount(n)
+          const head = heads.get(key) ?? 0
+          const cur = best.get(key)
+          if (cur === undefined || count > cur.count || (count === cur.count && (head > cur.head || (head === cur.head && random() < 0.5)))) {
+            best.set(key, { peer, needs: n, count, head })
+          }
+        }
       }
-      return out
+      const byPeer = new Map<string, ActorNeeds[]>()
+      for (const b of best.values()) {
+        const list = byPeer.get(b.peer)
+        if (list === undefined) byPeer.set(b.peer, [b.needs])
+        else list.push(b.needs)
+      }
+      return [...byPeer].map(([peer, actors]) => ({ peer, needs: encodeNeeds({ actors }) }))
     },
     * serve (bytes, options) {
       const needs: SyncNeeds = decodeNeeds(bytes)
