@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { openStore, encodeChangeset } from '@patina/crdt-store'
 import type { Changeset, CrdtStore } from '@patina/crdt-store'
@@ -14,7 +14,7 @@ import { createAdminServer, socketAnswers, type AdminServer } from './admin-serv
 import { adminHandler } from './admin-handler.ts'
 import { readSchemaFiles } from './schema-files.ts'
 import { fatalCode } from './fatal.ts'
-import { FatalStorageError, NodeRunningError, ListenError } from './errors.ts'
+import { ConfigError, FatalStorageError, NodeRunningError, ListenError } from './errors.ts'
 import { contentHash, type ContentHash } from './content-hash.ts'
 import { PartitionFilter } from './adapters/partition.ts'
 import { encodeMemberMeta } from './adapters/member-meta.ts'
@@ -371,6 +371,8 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
           const pg = createPgServer({
             store: apiStore,
             addr: config.api.pgAddr,
+            ...(config.api.pgReadonly === true ? { readonly: true } : {}),
+            ...(config.api.pgTls != null ? { tls: readPgTls(config.api.pgTls) } : {}),
             ...(config.api.pgPassword !== null ? { auth: { ...(config.api.pgUser !== null ? { user: config.api.pgUser } : {}), password: config.api.pgPassword } } : {}),
             logger: logger.child({ component: 'pg' })
           })
@@ -503,4 +505,16 @@ function advertisedAddr (external: string | null, listen: readonly string[], pee
   const usable = listen.filter(a => !a.startsWith('/ip4/0.0.0.0/') && !a.startsWith('/ip6/::/'))
   const outside = usable.find(a => !a.startsWith('/ip4/127.') && !a.startsWith('/ip6/::1/'))
   return outside ?? usable[0] ?? `${toQuicMultiaddr(bind)}/p2p/${peerId}`
+}
+
+/** Reads `[api.pg.tls]`'s PEM files; an unreadable file is a configuration error (exit 2). */
+function readPgTls (tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (key: string, file: string): Buffer => {
+    try {
+      return readFileSync(file)
+    } catch (err) {
+      throw new ConfigError(key, `cannot read ${file}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+  return { cert: read('api.pg.tls.cert_file', tls.certFile), key: read('api.pg.tls.key_file', tls.keyFile) }
 }

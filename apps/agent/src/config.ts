@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import { ConfigError } from './errors.ts'
@@ -18,6 +18,10 @@ export interface AgentConfig {
     addr: string[]
     /** PostgreSQL wire endpoint listen address, or null when off. */
     pgAddr: string | null
+    /** `api.pg.readonly`: the PG endpoint refuses every write (SQLSTATE 25006). */
+    pgReadonly: boolean
+    /** `[api.pg.tls]` `cert_file` / `key_file` (absolute): the PG endpoint offers TLS (SSLRequest); null = plaintext only. */
+    pgTls: { certFile: string; keyFile: string } | null
     /** Optional PG password auth. */
     pgUser: string | null
     pgPassword: string | null
@@ -44,6 +48,11 @@ export interface AgentConfig {
   admin: { path: string }
   telemetry: { prometheusAddr: string | null }
   log: { format: 'plaintext' | 'json'; colors: boolean; level: string }
+  /**
+   * Keys set in the file or overrides that Patina accepts for Corrosion compatibility but does not
+   * act on (dotted names, in the order met). `patina agent` logs them in one warning at start.
+   */
+  ignoredKeys: string[]
 }
 
 type KeyType = 'string' | 'string?' | 'strings' | 'int' | 'int?' | 'bool'
@@ -62,7 +71,13 @@ const KEYS: Record<string, KeySpec> = {
   'api.pg.addr': { type: 'string?' },
   'api.pg.user': { type: 'string?' },
   'api.pg.password': { type: 'string?' },
-  'api.pg.readonly': { type: 'bool', ignored: true },
+  'api.pg.readonly': { type: 'bool' },
+  'api.pg.tls.cert_file': { type: 'string?' },
+  'api.pg.tls.key_file': { type: 'string?' },
+  // Only the server side of Corrosion's [api.pg.tls] is implemented: `ca_file` matters only with
+  // `verify_client`, which is refused (see resolveConfig), so without it `ca_file` is ignored.
+  'api.pg.tls.ca_file': { type: 'string?', ignored: true },
+  'api.pg.tls.verify_client': { type: 'bool' },
   'api.authz.bearer-token': { type: 'string?' },
   'api.authz.authorization': { type: 'string?', canonical: 'api.authz.bearer-token' },
   'api.authz.bearer': { type: 'string?', canonical: 'api.authz.bearer-token' },
@@ -76,8 +91,9 @@ const KEYS: Record<string, KeySpec> = {
   'gossip.bootstrap': { type: 'strings' },
   'gossip.cluster_id': { type: 'int' },
   'gossip.member_id': { type: 'int?', ignored: true },
-  'gossip.plaintext': { type: 'bool' },
-  'gossip.max_mtu': { type: 'int?' },
+  // Patina's gossip is libp2p QUIC, always encrypted, with its own MTU handling: both are checked, never read.
+  'gossip.plaintext': { type: 'bool', ignored: true },
+  'gossip.max_mtu': { type: 'int?', ignored: true },
   'gossip.idle_timeout_secs': { type: 'int', ignored: true },
   'gossip.disable_gso': { type: 'bool', ignored: true },
   'gossip.secret': { type: 'string?' },
@@ -91,8 +107,29 @@ const KEYS: Record<string, KeySpec> = {
   'log.level': { type: 'string' }
 }
 
-/** Sections accepted for Corrosion compatibility whose keys are ignored. */
-const IGNORED_SECTIONS = new Set(['perf', 'consul', 'reaper', 'gossip.tls', 'gossip.compression', 'gossip.broadcast', 'api.pg.tls', 'telemetry.open-telemetry'])
+/**
+ * Sections accepted for Corrosion compatibility whose keys are ignored (reported in `ignoredKeys`).
+ * `consul` (including `consul.client.tls`) is here because Patina has no Consul client at all: nothing
+ * would connect in plaintext instead.
+ */
+const IGNORED_SECTIONS = new Set(['perf', 'consul', 'reaper', 'gossip.compression', 'gossip.broadcast', 'telemetry.open-telemetry'])
+
+/**
+ * Sections whose keys are refused: ignoring them would silently weaken security (the node would run
+ * without the authentication the file asks for), so a config setting any of them does not load.
+ */
+const REFUSED_SECTIONS: ReadonlyArray<readonly [string, string]> = [
+  ['gossip.tls', 'TLS certificates for gossip are not supported: Patina\'s gossip is libp2p QUIC (always encrypted, peers identified by libp2p keys), and ignoring [gossip.tls] would let peers join without the certificates this file requires; remove [gossip.tls] and restrict peers with gossip.secret and/or gossip.allow_peers instead']
+]
+
+function sectionOf (key: string, sections: Iterable<string>): string | undefined {
+  for (const s of sections) if (key === s || key.startsWith(s + '.')) return s
+  return undefined
+}
+
+function refusal (key: string): string | undefined {
+  return REFUSED_SECTIONS.find(([s]) => key === s || key.startsWith(s + '.'))?.[1]
+}
 
 const DEFAULTS: Record<string, unknown> = {
   'db.path': './data/patina.db',
@@ -102,6 +139,11 @@ const DEFAULTS: Record<string, unknown> = {
   'api.pg.addr': null,
   'api.pg.user': null,
   'api.pg.password': null,
+  'api.pg.readonly': false,
+  'api.pg.tls.cert_file': null,
+  'api.pg.tls.key_file': null,
+  'api.pg.tls.ca_file': null,
+  'api.pg.tls.verify_client': false,
   'api.endpoint_name': null,
   'api.authz.bearer-token': null,
   'gossip.addr': '127.0.0.1:8787',
@@ -143,6 +185,7 @@ export interface LoadConfigInit {
 export function loadConfig (init: LoadConfigInit = {}): AgentConfig {
   const cwd = init.cwd ?? process.cwd()
   const values = new Map<string, unknown>(Object.entries(DEFAULTS))
+  const ignored = new Set<string>()
   let text = init.text
   if (text === undefined && init.path !== undefined) {
     try {
@@ -159,7 +202,11 @@ export function loadConfig (init: LoadConfigInit = {}): AgentConfig {
       throw new ConfigError('', `config file is not valid TOML: ${(err as Error).message.split('\n')[0] ?? ''}`, { cause: err })
     }
     const file = new Map<string, string>()
-    for (const [key, value] of flatten(doc, '')) setKey(values, key, value, 'file', file)
+    for (const [key, value] of flatten(doc, '')) {
+      if (sectionOf(key, IGNORED_SECTIONS) !== undefined) { ignored.add(key); continue }
+      setKey(values, key, value, 'file', file)
+      if (KEYS[key]?.ignored === true) ignored.add(key)
+    }
   }
   const env = new Map<string, string>()
   for (const [name, raw] of Object.entries(init.env ?? {})) {
@@ -168,27 +215,29 @@ export function loadConfig (init: LoadConfigInit = {}): AgentConfig {
     const key = envKey(name.slice('PATINA_'.length))
     if (key === undefined) throw new ConfigError(name, 'unknown configuration key in environment')
     setKey(values, key, parseEnvValue(raw, KEYS[key]?.type ?? 'string'), 'env', env)
+    if (KEYS[key]?.ignored === true) ignored.add(key)
   }
   const overrides = new Map<string, string>()
   for (const [key, value] of Object.entries(init.overrides ?? {})) {
     if (value === undefined) continue
     setKey(values, key, value, 'override', overrides)
+    if (KEYS[key]?.ignored === true) ignored.add(key)
   }
-  return resolveConfig(values, cwd)
+  return { ...resolveConfig(values, cwd), ignoredKeys: [...ignored] }
 }
 
 function flatten (obj: Record<string, unknown>, prefix: string): Array<[string, unknown]> {
   const out: Array<[string, unknown]> = []
   for (const [k, v] of Object.entries(obj)) {
     const key = prefix === '' ? k : `${prefix}.${k}`
-    if (IGNORED_SECTIONS.has(key) || IGNORED_SECTIONS.has(key.split('.')[0] ?? '')) continue
+    const whole = sectionOf(key, IGNORED_SECTIONS) !== undefined || refusal(key) !== undefined
     // Corrosion also accepts `[[api.pg]]`; Patina serves one PG listener, the first.
     if (key === 'api.pg' && Array.isArray(v)) {
       if (v.length > 1) throw new ConfigError('api.pg', 'only one PostgreSQL listener is supported')
       if (v.length === 1 && v[0] !== null && typeof v[0] === 'object') out.push(...flatten(v[0] as Record<string, unknown>, key))
       continue
     }
-    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !(key in KEYS)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && (whole || !(key in KEYS))) {
       out.push(...flatten(v as Record<string, unknown>, key))
     } else {
       out.push([key, v])
@@ -202,6 +251,10 @@ function envKey (rest: string): string | undefined {
   const wanted = rest.split('__').map(norm).join('.')
   for (const key of Object.keys(KEYS)) {
     if (key.split('.').map(norm).join('.') === wanted) return key
+  }
+  // Refused sections answer with their reason, from the environment too.
+  for (const [section] of REFUSED_SECTIONS) {
+    if (wanted === norm(section) || wanted.startsWith(norm(section) + '.')) return wanted
   }
   return undefined
 }
@@ -236,6 +289,8 @@ function parseEnvValue (raw: string, type: KeyType): unknown {
  * can be said to win.
  */
 function setKey (values: Map<string, unknown>, key: string, value: unknown, from: string, layer: Map<string, string>): void {
+  const refused = refusal(key)
+  if (refused !== undefined) throw new ConfigError(key, refused)
   const spec = KEYS[key]
   if (spec === undefined) throw new ConfigError(key, `unknown configuration key (from ${from})`)
   const canonical = spec.canonical ?? key
@@ -289,7 +344,29 @@ export function toQuicMultiaddr (hostPort: string, key = 'gossip.addr'): string 
   return `/${proto}/${host}/udp/${port}/quic-v1`
 }
 
-function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
+/**
+ * `[api.pg.tls]`: server certificate and key, both or neither, files that exist. Client certificate
+ * verification is not implemented, and a listener ignoring `verify_client = true` would let in clients
+ * without certificates, so it is refused rather than downgraded.
+ */
+function resolvePgTls (v: Map<string, unknown>, cwd: string): AgentConfig['api']['pgTls'] {
+  if (v.get('api.pg.tls.verify_client') === true) {
+    throw new ConfigError('api.pg.tls.verify_client', 'client certificate verification (mTLS) for the PostgreSQL endpoint is not supported; the listener would otherwise accept clients without a certificate. Remove verify_client (server-side TLS with cert_file and key_file is supported)')
+  }
+  const cert = v.get('api.pg.tls.cert_file') as string | null
+  const key = v.get('api.pg.tls.key_file') as string | null
+  if (cert === null && key === null) return null
+  if (cert === null || key === null) {
+    const missing = cert === null ? 'api.pg.tls.cert_file' : 'api.pg.tls.key_file'
+    throw new ConfigError(missing, 'TLS for the PostgreSQL endpoint needs both cert_file and key_file; with only one the listener would be plaintext')
+  }
+  const out = { certFile: resolve(cwd, cert), keyFile: resolve(cwd, key) }
+  if (!existsSync(out.certFile)) throw new ConfigError('api.pg.tls.cert_file', `no such file: ${out.certFile}`)
+  if (!existsSync(out.keyFile)) throw new ConfigError('api.pg.tls.key_file', `no such file: ${out.keyFile}`)
+  return out
+}
+
+function resolveConfig (v: Map<string, unknown>, cwd: string): Omit<AgentConfig, 'ignoredKeys'> {
   const str = (k: string): string => v.get(k) as string
   const opt = (k: string): string | null => (v.get(k) as string | null | undefined) ?? null
   const list = (k: string): string[] => v.get(k) as string[]
@@ -302,6 +379,7 @@ function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
   for (const a of apiAddr) parseHostPort('api.addr', a)
   const pgAddr = opt('api.pg.addr')
   if (pgAddr !== null) parseHostPort('api.pg.addr', pgAddr)
+  const pgTls = resolvePgTls(v, cwd)
   const gossipAddr = str('gossip.addr')
   parseHostPort('gossip.addr', gossipAddr)
   const externalAddr = opt('gossip.external_addr')
@@ -331,6 +409,8 @@ function resolveConfig (v: Map<string, unknown>, cwd: string): AgentConfig {
     api: {
       addr: apiAddr,
       pgAddr,
+      pgReadonly: v.get('api.pg.readonly') as boolean,
+      pgTls,
       pgUser: opt('api.pg.user'),
       pgPassword: opt('api.pg.password'),
       bearerToken: opt('api.authz.bearer-token'),

@@ -1,4 +1,5 @@
 import { describe, it, expect } from 'vitest'
+import { createServer } from 'node:http'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -37,5 +38,40 @@ describe('patina CLI without a node', () => {
     const q = await runPatina(['--api-addr', '127.0.0.1:1', 'query', 'SELECT 1'])
     expect(q.code).toBe(1)
     expect(q.stderr).toMatch(/cannot reach the node's API/)
+  })
+
+  it('query and exec send --timeout as the API\'s ?timeout= parameter; a bad value is a usage error', async () => {
+    const urls: string[] = []
+    const server = createServer((req, res) => {
+      urls.push(req.url ?? '')
+      req.resume()
+      req.on('end', () => {
+        if ((req.url ?? '').startsWith('/v1/queries')) {
+          res.setHeader('content-type', 'application/x-ndjson')
+          res.end('{"columns":["a"]}\n{"row":[1,[1]]}\n{"eoq":{"time":0.0}}\n')
+        } else {
+          res.setHeader('content-type', 'application/json')
+          res.end('{"results":[{"rows_affected":1,"time":0.0}],"time":0.0,"version":1}')
+        }
+      })
+    })
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const addr = `127.0.0.1:${(server.address() as { port: number }).port}`
+      const q = await runPatina(['--api-addr', addr, 'query', 'SELECT 1 AS a', '--timeout', '7'])
+      expect(q.code, q.stderr).toBe(0)
+      expect(q.stdout).toBe('1\n')
+      const e = await runPatina(['--api-addr', addr, 'exec', 'DELETE FROM t', '--timeout', '0'])
+      expect(e.code, e.stderr).toBe(0)
+      const plain = await runPatina(['--api-addr', addr, 'query', 'SELECT 1 AS a'])
+      expect(plain.code, plain.stderr).toBe(0)
+      expect(urls).toEqual(['/v1/queries?timeout=7', '/v1/transactions?timeout=0', '/v1/queries'])
+      const bad = await runPatina(['--api-addr', addr, 'query', 'SELECT 1', '--timeout', 'soon'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toMatch(/--timeout.*whole number of seconds/)
+      expect(urls).toHaveLength(3)
+    } finally {
+      server.close()
+    }
   })
 })

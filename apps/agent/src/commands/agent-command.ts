@@ -8,6 +8,9 @@ import { createLogger } from '../logger.ts'
  */
 export async function runAgentCommand (config: AgentConfig, io: CliIo, options: { json?: boolean } = {}): Promise<void> {
   const logger = createLogger({ format: config.log.format, colors: config.log.colors && (io.stderr as { isTTY?: boolean }).isTTY === true, level: config.log.level, destination: io.stderr })
+  if (config.ignoredKeys.length > 0) {
+    logger.warn({ keys: config.ignoredKeys }, 'configuration keys accepted for Corrosion compatibility but ignored (Patina does not act on them)')
+  }
   // Loaded on demand so client commands start without loading SQLite and libp2p.
   const { createAgent } = await import('../agent.ts')
   const agent = await createAgent({ config, logger, ...swimTuning(io.env) })

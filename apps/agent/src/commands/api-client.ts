@@ -55,8 +55,9 @@ export async function * ndjson (res: Response): AsyncGenerator<unknown> {
 export interface QueryRows { columns: string[]; rows: unknown[][] }
 
 /** Runs a query through `POST /v1/queries` and collects its rows; an `error` event throws. */
-export async function apiQuery (target: ApiTarget, statement: CliStatement, options?: { signal?: AbortSignal }): Promise<QueryRows> {
-  const res = await apiPost(target, '/v1/queries', statement, options)
+export async function apiQuery (target: ApiTarget, statement: CliStatement, options?: { signal?: AbortSignal; timeout?: number }): Promise<QueryRows> {
+  const path = options?.timeout !== undefined ? `/v1/queries?timeout=${options.timeout}` : '/v1/queries'
+  const res = await apiPost(target, path, statement, options?.signal !== undefined ? { signal: options.signal } : undefined)
   const out: QueryRows = { columns: [], rows: [] }
   for await (const ev of ndjson(res)) {
     const e = ev as Record<string, unknown>

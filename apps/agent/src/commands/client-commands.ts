@@ -1,7 +1,7 @@
-import type { Command } from 'commander'
+import { InvalidArgumentError, Option, type Command } from 'commander'
 import { configFrom, type CliIo, type GlobalOptions } from '../cli.ts'
 import { apiPost, apiQuery, ndjson, type ApiTarget, type CliStatement } from './api-client.ts'
-import { formatTable } from './output.ts'
+import { formatPlainRow, formatTable } from './output.ts'
 import { ApiRequestError } from '../errors.ts'
 
 function collect (value: string, previous: string[]): string[] {
@@ -17,6 +17,17 @@ function statement (sql: string, params: string[]): CliStatement {
   return params.length === 0 ? sql : [sql, params]
 }
 
+/** `--timeout <seconds>`: a non-negative integer (the API's `?timeout=`; 0 = no timeout). */
+function seconds (value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a whole number of seconds (0 = no timeout)')
+  return Number(value)
+}
+
+/** `path` with the API's `?timeout=` query parameter when one was given. */
+function withTimeout (path: string, timeout: number | undefined): string {
+  return timeout === undefined ? path : `${path}?timeout=${timeout}`
+}
+
 /** Registers `exec`, `query` and `subscribe`: HTTP API clients. */
 export function registerClientCommands (program: Command, io: CliIo): void {
   program.command('exec')
@@ -24,10 +35,11 @@ export function registerClientCommands (program: Command, io: CliIo): void {
     .argument('<sql>', 'SQL statement')
     .option('-p, --param <value>', 'positional parameter (repeatable; sent as text)', collect, [])
     .option('--timer', 'print the time taken')
+    .option('--timeout <seconds>', 'interrupt the transaction after this many seconds (the API\'s ?timeout=)', seconds)
     .option('--json', 'print the raw JSON response')
-    .action(async (sql: string, opts: { param: string[]; timer?: boolean; json?: boolean }, cmd: Command) => {
+    .action(async (sql: string, opts: { param: string[]; timer?: boolean; timeout?: number; json?: boolean }, cmd: Command) => {
       const t0 = performance.now()
-      const res = await apiPost(target(cmd, io), '/v1/transactions', [statement(sql, opts.param)])
+      const res = await apiPost(target(cmd, io), withTimeout('/v1/transactions', opts.timeout), [statement(sql, opts.param)])
       const body = await res.json() as { results: Array<{ rows_affected?: number; error?: string }>; time: number; version?: number | null }
       const firstError = body.results.find(r => r.error !== undefined)
       if (firstError?.error !== undefined) throw new ApiRequestError(firstError.error)
@@ -40,20 +52,24 @@ export function registerClientCommands (program: Command, io: CliIo): void {
     .description('run a read-only query (POST /v1/queries)')
     .argument('<sql>', 'SQL query')
     .option('-p, --param <value>', 'positional parameter (repeatable; sent as text)', collect, [])
-    .option('--columns', 'print a header line (plain output)')
-    .option('--plain', 'print rows as a|b|c lines, as Corrosion does')
+    .option('--columns', 'print the column names as a first a|b|c line')
+    .option('--table', 'print an aligned table with a header instead (for people; NULL shown as NULL)')
     .option('--timer', 'print the time taken')
-    .option('--json', 'print one JSON array per row')
-    .action(async (sql: string, opts: { param: string[]; columns?: boolean; plain?: boolean; timer?: boolean; json?: boolean }, cmd: Command) => {
+    .option('--timeout <seconds>', 'stop the query after this many seconds (the API\'s ?timeout=; default 60 on the node, 0 = none)', seconds)
+    .option('--json', 'print one JSON object {"columns":[…],"rows":[[…],…]} (blobs as arrays of byte values)')
+    // Accepted for scripts written against earlier versions: a|b|c lines are now the default.
+    .addOption(new Option('--plain').hideHelp())
+    .addHelpText('after', '\nDefault output, as Corrosion\'s: one line per row, values joined by |, NULL as an empty field, blobs as x\'hex\'.')
+    .action(async (sql: string, opts: { param: string[]; columns?: boolean; table?: boolean; timer?: boolean; timeout?: number; json?: boolean }, cmd: Command) => {
       const t0 = performance.now()
-      const { columns, rows } = await apiQuery(target(cmd, io), statement(sql, opts.param))
+      const { columns, rows } = await apiQuery(target(cmd, io), statement(sql, opts.param), opts.timeout !== undefined ? { timeout: opts.timeout } : {})
       if (opts.json === true) {
         io.stdout.write(JSON.stringify({ columns, rows }) + '\n')
-      } else if (opts.plain === true) {
-        if (opts.columns === true) io.stdout.write(columns.join('|') + '\n')
-        for (const r of rows) io.stdout.write(r.map(v => v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v)).join('|') + '\n')
-      } else {
+      } else if (opts.table === true) {
         io.stdout.write(formatTable(columns, rows))
+      } else {
+        if (opts.columns === true) io.stdout.write(columns.join('|') + '\n')
+        for (const r of rows) io.stdout.write(formatPlainRow(r) + '\n')
       }
       if (opts.timer === true) io.stderr.write(`Run time: ${((performance.now() - t0) / 1000).toFixed(3)}s\n`)
     })

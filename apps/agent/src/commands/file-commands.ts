@@ -28,6 +28,7 @@ function progressBar (io: CliIo, label: string): { update(done: number, total: n
 /** Backs up a database file that no node has open. */
 export async function offlineBackup (dbPath: string, dest: string, options?: { signal?: AbortSignal; progress?: (done: number, total: number) => void; keepIdentity?: boolean }): Promise<void> {
   if (!existsSync(dbPath)) throw new Error(`no database at ${dbPath}`)
+  if (existsSync(dest)) throw new Error(`backup target ${dest} already exists; remove it or choose another file`)
   const { openStore } = await import('@patina/crdt-store')
   const store = openStore({ path: dbPath })
   try {
@@ -115,6 +116,8 @@ export function registerFileCommands (program: Command, io: CliIo): void {
     .action(async (file: string, opts: { json?: boolean; keepActorId?: boolean }, cmd: Command) => {
       const config = configFrom(cmd.optsWithGlobals<GlobalOptions>(), io)
       const dest = resolve(file)
+      // Like Corrosion's VACUUM INTO: never overwrite an existing file (an older snapshot, or worse).
+      if (existsSync(dest)) throw new Error(`backup target ${dest} already exists; remove it or choose another file`)
       let mode: 'online' | 'offline'
       if (await socketAnswers(config.admin.path)) {
         await adminRequest(config.admin.path, { Backup: { path: dest, ...(opts.keepActorId === true ? { keep_identity: true } : {}) } })

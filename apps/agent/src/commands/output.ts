@@ -6,6 +6,19 @@ function cell (v: unknown): string {
   return typeof v === 'object' ? JSON.stringify(v) : String(v)
 }
 
+/**
+ * One row as Corrosion's `query` prints it: values joined by `|`, NULL as an empty field, blobs
+ * (arrays of byte values in the API's JSON) as `x'hex'`, numbers and text as they are.
+ */
+export function formatPlainRow (row: readonly unknown[]): string {
+  return row.map(v => {
+    if (v === null || v === undefined) return ''
+    if (typeof v === 'string') return v
+    if (Array.isArray(v) && v.every(x => typeof x === 'number')) return 'x\'' + Buffer.from(v as number[]).toString('hex') + '\''
+    return typeof v === 'object' ? JSON.stringify(v) : String(v)
+  }).join('|')
+}
+
 /** Renders rows as an aligned text table with a header line. */
 export function formatTable (columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const text = rows.map(r => columns.map((_, i) => cell(r[i])))

@@ -104,6 +104,19 @@ export class PgQueryCanceledError extends Error {
   }
 }
 
+/**
+ * A write reached a read-only listener (`readonly: true`): SQLSTATE 25006, with PostgreSQL's
+ * `cannot execute <VERB> in a read-only transaction` message.
+ */
+export class PgReadOnlyError extends Error {
+  static name = 'PgReadOnlyError'
+  readonly sqlState = '25006'
+  constructor (verb = 'this statement', options?: ErrorOptions) {
+    super(`cannot execute ${verb} in a read-only transaction`, options)
+    this.name = 'PgReadOnlyError'
+  }
+}
+
 /** The endpoint's options are invalid (bad `addr`, …). */
 export class PgConfigError extends Error {
   static name = 'PgConfigError'

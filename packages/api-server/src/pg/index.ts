@@ -3,7 +3,7 @@ export { createPgServer } from './pg-server.ts'
 export type { PgServer, PgServerInit, PgAuthInit, PgTlsInit, PgLogger, PgAddress } from './pg-server.ts'
 export {
   PgProtocolError, PgAuthError, PgUnsupportedError, PgTransactionAbortedError, PgParameterError, PgUnknownObjectError, PgDuplicateObjectError,
-  PgConfigError, PgServerStateError, PgQueryCanceledError,
+  PgConfigError, PgServerStateError, PgQueryCanceledError, PgReadOnlyError,
   sqlStateOf
 } from './errors.ts'
 export type { SqlStateErrorOptions } from './errors.ts'

@@ -24,6 +24,8 @@ export interface ConnectionContext {
   serverVersion: string
   auth?: { user?: string, method: 'scram-sha-256' | 'password', password: string, scram: ScramCredentials }
   tls?: SecureContext
+  /** Refuse every write with SQLSTATE 25006 (`readonly` listener). */
+  readonly?: boolean
   logger: PgLogger
   maxMessageSize: number
   maxCopyBytes: number
@@ -120,7 +122,7 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
     }
     msg.backendKeyData(w, ctx.pid, secret)
     ctx.cancelTargets.set(secret, () => { op?.abort(new PgQueryCanceledError()) })
-    engine = queryEngine({ store: ctx.store, catalog: ctx.catalog, session: { user, database, pid: ctx.pid, settings }, logger: ctx.logger, maxCopyBytes: ctx.maxCopyBytes })
+    engine = queryEngine({ store: ctx.store, catalog: ctx.catalog, session: { user, database, pid: ctx.pid, settings }, logger: ctx.logger, maxCopyBytes: ctx.maxCopyBytes, readonly: ctx.readonly === true })
     phase = 'ready'
     clearTimeout(startupTimer)
     msg.readyForQuery(w, 'I')
@@ -166,6 +168,7 @@ export function serveConnection (raw: Socket, ctx: ConnectionContext): { close()
         user = packet.params.user ?? ''
         database = packet.params.database ?? user
         engineSettings = defaultSettings({ serverVersion: ctx.serverVersion, user, database, startup: packet.params })
+        if (ctx.readonly === true) { engineSettings.set('transaction_read_only', 'on'); engineSettings.set('default_transaction_read_only', 'on') }
         if (ctx.auth === undefined) { authenticated(); return }
         if (ctx.auth.method === 'password') {
           msg.authenticationCleartext(w)

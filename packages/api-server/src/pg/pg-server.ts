@@ -36,6 +36,11 @@ export interface PgServerInit {
   addr?: string
   auth?: PgAuthInit
   tls?: PgTlsInit
+  /**
+   * A read-only listener (Corrosion's `readonly = true`): reads work; every write, COPY FROM, and
+   * write inside a block is refused with SQLSTATE 25006. Default false.
+   */
+  readonly?: boolean
   logger?: PgLogger
   /** Largest accepted frontend message in bytes (default 64 MiB). */
   maxMessageSize?: number
@@ -86,7 +91,8 @@ export function createPgServer (init: PgServerInit): PgServer {
     startupTimeoutMs: init.startupTimeoutMs ?? 30_000,
     maxCopyBytes: init.maxCopyBytes ?? 64 * 1024 * 1024,
     pid: process.pid,
-    cancelTargets: new Map()
+    cancelTargets: new Map(),
+    ...(init.readonly === true ? { readonly: true } : {})
   }
   if (init.auth !== undefined) {
     const a = init.auth

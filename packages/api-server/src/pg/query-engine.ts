@@ -1,4 +1,4 @@
-import { PgDuplicateObjectError, PgProtocolError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError, sqlStateOf } from './errors.ts'
+import { PgDuplicateObjectError, PgProtocolError, PgReadOnlyError, PgTransactionAbortedError, PgUnknownObjectError, PgUnsupportedError, sqlStateOf } from './errors.ts'
 import { parseCopy } from './copy-format.ts'
 import { addCopyData, copyInStatements, startCopyIn } from './copy-in.ts'
 import { formatOf, prepareStatement } from './prepared.ts'
@@ -37,6 +37,11 @@ export interface QueryEngineInit {
   flushEveryBytes?: number
   /** Largest `COPY … FROM STDIN` payload accepted (default 64 MiB). */
   maxCopyBytes?: number
+  /**
+   * Refuse every write (SQLSTATE 25006): statements the store will not run as reads, COPY FROM,
+   * and writes inside blocks, each at the statement. Reads, SET/SHOW and empty blocks still work.
+   */
+  readonly?: boolean
   logger?: PgLogger
 }
 
@@ -78,7 +83,18 @@ function errorFields (err: unknown): msg.ErrorFields {
 
 /** Creates the engine for one connection. */
 export function queryEngine (init: QueryEngineInit): QueryEngine {
-  const { store, catalog, session } = init
+  const { catalog, session } = init
+  const readonly = init.readonly === true
+  // On a read-only listener nothing may reach the store's write path, whatever route it takes.
+  const store: ApiStore = readonly
+    ? new Proxy(init.store, {
+      get (target, key) {
+        if (key === 'transaction') return async () => { throw new PgReadOnlyError() }
+        const v: unknown = Reflect.get(target, key, target)
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v
+      }
+    })
+    : init.store
   const flushEvery = init.flushEveryBytes ?? 64 * 1024
   const maxCopyBytes = init.maxCopyBytes ?? 64 * 1024 * 1024
   // A COPY FROM STDIN waiting for data, and the statements of its query string still to run.
@@ -225,6 +241,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
     }
     const read = openRead(prep, params)
     if (read !== null) return { kind: 'rows', result: read }
+    if (readonly) throw new PgReadOnlyError(prep.verb)
     if (prep.returning) throw new PgUnsupportedError('RETURNING is not supported: writes return no rows through the store')
     if (status === 'T') {
       pending.push(paramsFor(prep, params))
@@ -258,6 +275,7 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
       if (status === 'E') throw new PgTransactionAbortedError()
       const copy = parseCopy(prep.sql)
       if (copy.direction === 'out') { await copyOut(copy, out, signal); return 'done' }
+      if (readonly) throw new PgReadOnlyError('COPY FROM')
       copyIn = { ...startCopyIn(copy, store.schema()), rest: [] }
       msg.copyInResponse(out.w, copyIn.columns.length)
       return 'copy-in'
@@ -301,6 +319,8 @@ export function queryEngine (init: QueryEngineInit): QueryEngine {
    * statement, since a block here could not show a read the writes before it.
    */
   const runWritesAtomically = async (parts: readonly string[], out: EngineOutput, signal?: AbortSignal): Promise<boolean> => {
+    // Read-only: statement by statement, so the first write is refused by name.
+    if (readonly) return false
     const preps: PreparedStatement[] = []
     for (const part of parts) {
       let prep: PreparedStatement
