@@ -152,10 +152,17 @@ END`)
     const cols = [pkCols, '"__cl"', '"__ss"', '"__st"', ...t.cols.flatMap(c => cellCols(c.name).map(q))].join(', ')
     const vals = [newPk, '1', '0', 'x.s + 1', ...t.cols.flatMap((c, i) => [
       `COALESCE((SELECT ${q(cellCols(c.name)[0])} FROM ${C} AS o WHERE ${pkMatch(t, 'o', 'OLD')}), 0) + 1`, '0', `x.s + ${i + 2}`])].join(', ')
-    // moving onto a live row that was only ever inserted keeps its life (cl 1, now with an explicit
-    // sentinel, as cr-sqlite has): a higher cl would wipe concurrent edits of that row elsewhere
-    const sets = [`"__cl" = CASE WHEN "__cl" % 2 = 0 THEN "__cl" + 1 WHEN ${FRESH} THEN "__cl" ELSE "__cl" + 2 END`, '"__ss" = 0', '"__st" = excluded."__st"',
-      ...t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = excluded.${q(f)}`))]
+    // Moving onto a live row that was only ever inserted keeps its life (cl 1, now with an explicit
+    // sentinel, as cr-sqlite has): a higher cl would wipe concurrent edits of that row elsewhere.
+    // Each column gets a col_version above both the moved row's and the one it overwrites: with
+    // the moved row's alone, the write could tie with the cell it replaced and lose that tie on the
+    // other replicas while standing here, and the replicas would never agree.
+    // (patina_existed: a live row was replaced, so the commit event reports an update of that key)
+    const sets = [`"__cl" = CASE WHEN "__cl" % 2 = 0 THEN "__cl" + 1 WHEN ${FRESH} THEN "__cl" ELSE "__cl" + 2 END`, '"__ss" = patina_existed("__cl" % 2, 0)', '"__st" = excluded."__st"',
+      ...t.cols.flatMap(c => {
+        const [v, cs, ct] = cellCols(c.name).map(q) as [string, string, string]
+        return [`${v} = MAX(excluded.${v}, COALESCE(${v}, 0) + 1)`, `${cs} = excluded.${cs}`, `${ct} = excluded.${ct}`]
+      })]
     const nulls = t.cols.flatMap(c => cellCols(c.name).map(f => `${q(f)} = NULL`))
     // fired only by statements that set a key column (or a rowid alias, which is the key of an
     // INTEGER PRIMARY KEY table): other updates skip even evaluating its WHEN clause

@@ -65,6 +65,9 @@ export function opArb (options: OpOptions = {}): fc.Arbitrary<string> {
     // several keys move in one statement (some may collide and be skipped)
     ops.push(fc.tuple(id, fc.integer({ min: -2, max: 2 })).map(([k, d]) => `UPDATE OR IGNORE t SET id = id + ${d} WHERE id >= ${k}`))
     ops.push(mx.map(x => `UPDATE OR IGNORE m SET x = ${3 - x} WHERE x = ${x}`))
+    // a key moved onto a live row replaces it
+    ops.push(fc.tuple(id, id).map(([from, to]) => `UPDATE OR REPLACE t SET id = ${to} WHERE id = ${from}`))
+    ops.push(fc.tuple(tag, tag).map(([from, to]) => `UPDATE OR REPLACE tags SET k = '${to}' WHERE k = '${from}'`))
   }
   return fc.oneof(...ops)
 }
