@@ -50,9 +50,10 @@ export interface AgentInit {
   /** The PG endpoint factory (default: `@patina/api-server`'s `createPgServer`). */
   createPgServer?: PgServerFactory
   /**
-   * After start, local writes wait until one anti-entropy round with a peer has completed (so
-   * versions this node lost come back before it numbers new ones), at most this long (ms, default
-   * 10 000). Only a node with a bootstrap list or data from other nodes waits.
+   * After start, local writes wait until one anti-entropy round has completed with two peers (one
+   * when the bootstrap list names one), so versions this node lost come back before it numbers new
+   * ones; at most this long (ms, default 30 000, longer than QUIC's idle timeout). Only a node with
+   * data, and a bootstrap list or data from other nodes, waits.
    */
   catchUpTimeoutMs?: number
 }
@@ -306,11 +307,16 @@ export async function createAgent (init: AgentInit): Promise<Agent> {
         services.unshift({ name: 'membership', stop: async () => { await swim?.stop() } })
         await swim.start()
         pushMembers()
-        // a node that has been part of a cluster (or is joining one) catches up before writing
-        if (config.gossip.bootstrap.length > 0 || guard(() => store.syncStatus()).some(a => a.actor !== actorId)) {
+        // A node that has been part of a cluster (or is joining one) catches up before writing. An
+        // empty store needs not: its actor id is new, so no peer can hold versions of it.
+        const known = guard(() => store.syncStatus())
+        if (known.some(a => a.head > 0) && (config.gossip.bootstrap.length > 0 || known.some(a => a.actor !== actorId))) {
           const s = swim
           writeGate = catchUpGate({
-            timeoutMs: init.catchUpTimeoutMs ?? 10_000,
+            // longer than QUIC's 10 s idle timeout: after a kill -9 and a quick restart on the same
+            // identity, peers keep talking to the dead connection until it expires
+            timeoutMs: init.catchUpTimeoutMs ?? 30_000,
+            peersNeeded: Math.min(2, Math.max(1, config.gossip.bootstrap.length)),
             logger,
             peers: {
               anyAlive: () => s.members().some(m => m.state === 'alive'),

@@ -24,6 +24,11 @@ export interface CatchUpInit {
   peers: CatchUpPeers
   /** Give up waiting for a peer after this long and accept writes anyway (ms). */
   timeoutMs: number
+  /**
+   * Peers one round must complete with before writes open (default 1). Two guard against the one
+   * peer being another node just restored from an old snapshot, lacking the same versions.
+   */
+  peersNeeded?: number
   logger?: { info: (obj: object, msg: string) => void, warn: (obj: object, msg: string) => void }
   /** Clock (ms), for the log's figures. */
   now?: () => number
@@ -46,10 +51,11 @@ export function openGate (): CatchUpGate {
 
 /**
  * Starts catching up now: as soon as a member is alive, runs sync rounds until one completes with
- * a peer; after `timeoutMs` without that, opens anyway and says so in the log.
+ * `peersNeeded` peers; after `timeoutMs` without that, opens anyway and says so in the log.
  */
 export function catchUpGate (init: CatchUpInit): CatchUpGate {
   const now = init.now ?? Date.now
+  const needed = Math.max(1, init.peersNeeded ?? 1)
   const t0 = now()
   let open = false
   let release!: () => void
@@ -83,7 +89,7 @@ export function catchUpGate (init: CatchUpInit): CatchUpGate {
       retry.unref()
     }
     init.peers.syncRound().then(synced => {
-      if (synced > 0) {
+      if (synced >= needed) {
         running = false
         init.logger?.info({ ms: now() - t0, peers: synced }, 'caught up with the cluster: accepting writes')
         finish()

@@ -38,6 +38,17 @@ describe('catch-up gate', () => {
     expect(peers.calls).toBe(3)
   })
 
+  it('with peersNeeded, opens only on a round that completed with that many peers', async () => {
+    vi.useFakeTimers()
+    const peers = scriptedPeers(true, [1, 1, 2])
+    const gate = catchUpGate({ peers, timeoutMs: 10_000, peersNeeded: 2 })
+    await vi.advanceTimersByTimeAsync(300)
+    expect(gate.open).toBe(false)
+    await vi.advanceTimersByTimeAsync(500)
+    expect(gate.open).toBe(true)
+    expect(peers.calls).toBe(3)
+  })
+
   it('waits for a member to come alive, then catches up', async () => {
     vi.useFakeTimers()
     const peers = scriptedPeers(false, [1])
