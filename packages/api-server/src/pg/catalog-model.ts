@@ -1,4 +1,5 @@
 import { OID, TYPES, oidForDeclaredType, typeDisplayName, typeSize } from './types.ts'
+import { splitTopLevel } from './sql-lexer.ts'
 import type { SchemaInfo, TableInfo } from '../ports.ts'
 
 /** Well-known OIDs of catalog objects. */
@@ -60,16 +61,8 @@ function parseIndexSql (sql: string): ParsedIndex {
     if (sql[i] === '(') depth++
     else if (sql[i] === ')') depth--
   }
-  const inner = sql.slice(start, i - 1)
-  const columns: string[] = []
-  let cur = ''
-  depth = 0
-  for (const c of inner) {
-    if (c === '(') depth++
-    if (c === ')') depth--
-    if (c === ',' && depth === 0) { columns.push(cur.trim()); cur = '' } else cur += c
-  }
-  if (cur.trim() !== '') columns.push(cur.trim())
+  const columns = splitTopLevel(sql.slice(start, i - 1)).map(c => c.trim())
+  if (columns[columns.length - 1] === '') columns.pop()
   const where = /\)\s*WHERE\s+([\s\S]+)$/i.exec(sql.slice(i - 1))
   return { unique, columns: columns.map(indexKey), where: where?.[1]?.trim() ?? null }
 }

@@ -5,7 +5,7 @@
  */
 import { PgParameterError, PgUnsupportedError } from './errors.ts'
 import { isDateTimeOid, normaliseDateTimeParam } from './datetime.ts'
-import { lexSql } from './sql-lexer.ts'
+import { lexSql, splitTopLevel } from './sql-lexer.ts'
 import { OID, TYPES, decodeParam, oidForDeclaredType } from './types.ts'
 import type { SchemaInfo, SqlValue } from '../ports.ts'
 
@@ -182,21 +182,6 @@ function masked (sql: string): string {
   return lexSql(sql).map((t) => t.kind === 'string' ? `'${' '.repeat(Math.max(0, t.text.length - 2))}'` : t.kind === 'comment' ? ' ' : t.text).join('')
 }
 
-/** Splits `a, (b, c), d` at top-level commas. */
-function splitTop (s: string): string[] {
-  const out: string[] = []
-  let depth = 0
-  let cur = ''
-  for (const c of s) {
-    if (c === '(') depth++
-    else if (c === ')') depth--
-    if (c === ',' && depth === 0) { out.push(cur); cur = ''; continue }
-    cur += c
-  }
-  out.push(cur)
-  return out
-}
-
 /**
  * For each parameter (0-based), the OID of the declared type of the column it is assigned to
  * (`INSERT … (cols) VALUES (…)`, `SET col = $n`) or compared with (`col = $n`, `$n = col`,
@@ -239,7 +224,7 @@ export function paramColumnTypes (sql: string, schema: SchemaInfo, paramCount: n
   if (ins !== null) {
     const t = tables.get(lastPart(ins[1] as string))
     if (t !== undefined) {
-      const cols = ins[2] !== undefined ? splitTop(ins[2]).map((c) => lastPart(c.trim())) : t.columns.map((c) => c.name.toLowerCase())
+      const cols = ins[2] !== undefined ? splitTopLevel(ins[2]).map((c) => lastPart(c.trim())) : t.columns.map((c) => c.name.toLowerCase())
       let i = (ins.index ?? 0) + ins[0].length
       while (text[i] === '(') {
         let depth = 0
@@ -248,7 +233,7 @@ export function paramColumnTypes (sql: string, schema: SchemaInfo, paramCount: n
           if (text[j] === '(') depth++
           else if (text[j] === ')' && --depth === 0) break
         }
-        splitTop(text.slice(i + 1, j)).forEach((item, k) => {
+        splitTopLevel(text.slice(i + 1, j)).forEach((item, k) => {
           const p = paramOf(item)
           const col = t.columns.find((c) => c.name.toLowerCase() === cols[k])
           if (p >= 0 && col !== undefined) note(p, oidForDeclaredType(col.type))

@@ -138,3 +138,18 @@ export function leadingWords (sql: string, count = 3): string[] {
   }
   return words
 }
+
+/** Splits `a, (b, c), d` at top-level commas (parts untrimmed, the last one even when empty). */
+export function splitTopLevel (s: string): string[] {
+  const out: string[] = []
+  let depth = 0
+  let cur = ''
+  for (const c of s) {
+    if (c === '(') depth++
+    else if (c === ')') depth--
+    if (c === ',' && depth === 0) { out.push(cur); cur = ''; continue }
+    cur += c
+  }
+  out.push(cur)
+  return out
+}
