@@ -20,7 +20,7 @@ export interface RewrittenSql {
 }
 
 // `::type`, `::schema.type`, `::"char"`, `::varchar(20)`, `::text[]`, `::double precision`, …
-const CAST = /::\s*(?:(?:double\s+precision|character\s+varying|timestamp\s+with(?:out)?\s+time\s+zone|[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)?)(?:\s*\(\s*\d+(?:\s*,\s*\d+)?\s*\))?(?:\s*\[\])*)/g
+const CAST = new RegExp(String.raw`::\s*(?:${TYPE_NAME_SRC})`, 'g')
 
 const TYPE_CAST = String.raw`(?:\s*::\s*(${TYPE_NAME_SRC}))?`
 const PARAM = new RegExp([
